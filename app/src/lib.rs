@@ -1,0 +1,56 @@
+//! The Leptos UI and its server functions.
+//!
+//! Server functions are the only way the browser reaches the engine: they resolve the
+//! account on the server and return `model` types that carry no license id or key.
+
+#![recursion_limit = "512"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // ECharts is vendored from npm and served by the site; it must be there
+                // before the WASM draws the charts, so it loads first (defer keeps order).
+                <script defer src="/vendor/echarts.min.js"></script>
+                <HydrationScripts options />
+                <leptos_meta::MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: meta tags, stylesheet and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tollgate.css" />
+        <Link rel="icon" href="/favicon.svg" />
+        <Meta name="description" content="Your plan, license and usage." />
+        <Title text="Tollgate" />
+        <Router>
+            <Routes fallback=routes::not_found::NotFound>
+                <Route path=path!("/dashboard") view=routes::dashboard::DashboardPage />
+            </Routes>
+        </Router>
+    }
+}

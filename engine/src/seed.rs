@@ -1,0 +1,247 @@
+//! Accounts with believable history: the demo data and the load-test generator.
+
+use crate::usage::month_start;
+use crate::{AccountId, Engine, EngineError};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use model::{Aggregation, LicenseStatus};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::QueryBuilder;
+use std::collections::BTreeMap;
+
+/// A new account and its license.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: AccountId,
+    pub name: String,
+    pub plan_id: String,
+    pub status: LicenseStatus,
+    pub seats: u32,
+    pub starts_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// How an account's usage looks over time, as fractions of its plan's limits.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// Average weekday API calls, as a fraction of the daily limit.
+    calls: f64,
+    /// Today's calls so far, as a fraction of the daily limit.
+    calls_today: f64,
+    /// Storage level now, as a fraction of the limit.
+    storage: f64,
+    /// Stored items now, as a fraction of the limit.
+    memories: f64,
+}
+
+impl Engine {
+    /// Creates an account with its license.
+    pub async fn create_account(&self, new: &NewAccount) -> Result<(), EngineError> {
+        if self.catalog().plan(&new.plan_id).is_none() {
+            return Err(EngineError::UnknownPlan(new.plan_id.clone()));
+        }
+        let mut tx = self.db().pool().begin().await?;
+        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(new.id.as_str())
+            .bind(&new.name)
+            .bind(new.starts_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO licenses (id, account_id, plan_id, status, seats, starts_at, expires_at, source, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'manual', $8)",
+        )
+        .bind(format!("lic_{}", uuid::Uuid::new_v4().simple()))
+        .bind(new.id.as_str())
+        .bind(&new.plan_id)
+        .bind(new.status.as_str())
+        .bind(i64::from(new.seats))
+        .bind(new.starts_at)
+        .bind(new.expires_at)
+        .bind(new.starts_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the database holds no accounts yet.
+    pub async fn is_empty(&self) -> Result<bool, EngineError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(self.db().pool()).await?;
+        Ok(count == 0)
+    }
+
+    /// Seeds the demo accounts: every tier and every state the dashboard can show, with
+    /// 35 days of history. Returns their ids, the default viewer first.
+    pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<Vec<AccountId>, EngineError> {
+        let days = 35;
+        let demo: [(&str, &str, &str, LicenseStatus, u32, Option<i64>, Shape); 10] = [
+            // The default viewer: a free account approaching its item limit.
+            ("acc_initech", "Initech", "free", LicenseStatus::Active, 1, None,
+             Shape { calls: 0.55, calls_today: 0.42, storage: 0.52, memories: 0.81 }),
+            ("acc_acme", "Acme Corp", "pro", LicenseStatus::Active, 12, Some(200),
+             Shape { calls: 0.30, calls_today: 0.22, storage: 0.35, memories: 0.41 }),
+            ("acc_globex", "Globex", "starter", LicenseStatus::Active, 5, Some(120),
+             Shape { calls: 0.62, calls_today: 0.48, storage: 0.93, memories: 0.66 }),
+            ("acc_hooli", "Hooli", "free", LicenseStatus::Active, 1, None,
+             Shape { calls: 0.80, calls_today: 1.0, storage: 0.70, memories: 1.12 }),
+            ("acc_umbrella", "Umbrella", "starter", LicenseStatus::Suspended, 3, Some(60),
+             Shape { calls: 0.20, calls_today: 0.0, storage: 0.45, memories: 0.30 }),
+            ("acc_tyrell", "Tyrell", "pro", LicenseStatus::Expired, 8, Some(-3),
+             Shape { calls: 0.15, calls_today: 0.0, storage: 0.25, memories: 0.20 }),
+            ("acc_wayne", "Wayne Enterprises", "enterprise", LicenseStatus::Active, 250, Some(330),
+             Shape { calls: 0.12, calls_today: 0.09, storage: 0.40, memories: 0.55 }),
+            ("acc_stark", "Stark Industries", "pro", LicenseStatus::Trialing, 20, Some(10),
+             Shape { calls: 0.45, calls_today: 0.30, storage: 0.15, memories: 0.12 }),
+            ("acc_wonka", "Wonka", "starter", LicenseStatus::PastDue, 2, Some(25),
+             Shape { calls: 0.35, calls_today: 0.20, storage: 0.60, memories: 0.58 }),
+            ("acc_cyberdyne", "Cyberdyne", "starter", LicenseStatus::Cancelled, 4, Some(-10),
+             Shape { calls: 0.10, calls_today: 0.0, storage: 0.30, memories: 0.25 }),
+        ];
+        let mut ids = Vec::with_capacity(demo.len());
+        for (index, (id, name, plan, status, seats, expires_in_days, shape)) in demo.into_iter().enumerate() {
+            let id = AccountId::parse(id)?;
+            // Earlier accounts are older, so the first one is the default viewer.
+            let starts_at = now - Duration::days(days + 30 - index as i64);
+            self.create_account(&NewAccount {
+                id: id.clone(),
+                name: name.to_owned(),
+                plan_id: plan.to_owned(),
+                status,
+                seats,
+                starts_at,
+                expires_at: expires_in_days.map(|d| now + Duration::days(d)),
+            })
+            .await?;
+            let active_until = if status.is_usable() || status == LicenseStatus::PastDue { 0 } else { 3 };
+            self.write_history(&id, plan, shape, days as u32, active_until, now, index as u64).await?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Adds `accounts` generated accounts across the tiers, each with `days` of history.
+    pub async fn generate(&self, accounts: u32, days: u32, now: DateTime<Utc>, seed: u64) -> Result<(), EngineError> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let plans: Vec<String> = self.catalog().plans().iter().map(|p| p.id.clone()).collect();
+        for n in 0..accounts {
+            // Most accounts are on the lower tiers, as in any SaaS.
+            let roll: f64 = rng.gen();
+            let tier = if roll < 0.5 { 0 } else if roll < 0.8 { 1 } else if roll < 0.95 { 2 } else { 3 };
+            let plan = &plans[tier.min(plans.len() - 1)];
+            let status = match rng.gen_range(0..20) {
+                0 => LicenseStatus::Suspended,
+                1 => LicenseStatus::Expired,
+                2 => LicenseStatus::PastDue,
+                3 => LicenseStatus::Trialing,
+                _ => LicenseStatus::Active,
+            };
+            let id = AccountId::parse(&format!("acc_gen_{n:05}_{seed}"))?;
+            self.create_account(&NewAccount {
+                id: id.clone(),
+                name: format!("Generated {n:05}"),
+                plan_id: plan.clone(),
+                status,
+                seats: rng.gen_range(1..50),
+                starts_at: now - Duration::days(i64::from(days) + 1),
+                expires_at: Some(now + Duration::days(rng.gen_range(-10..365))),
+            })
+            .await?;
+            let shape = Shape {
+                calls: rng.gen_range(0.05..0.9),
+                calls_today: rng.gen_range(0.0..0.9),
+                storage: rng.gen_range(0.05..1.0),
+                memories: rng.gen_range(0.05..1.05),
+            };
+            self.write_history(&id, plan, shape, days, 0, now, seed.wrapping_mul(1_000_003).wrapping_add(u64::from(n)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `days` of daily and monthly rollups ending today. API calls follow a weekday
+    /// shape with noise and never pass a hard daily limit; levels grow towards today's.
+    /// The last `idle_days` have no API calls (a license that stopped working).
+    #[allow(clippy::too_many_arguments)]
+    async fn write_history(
+        &self,
+        account: &AccountId,
+        plan_id: &str,
+        shape: Shape,
+        days: u32,
+        idle_days: u32,
+        now: DateTime<Utc>,
+        seed: u64,
+    ) -> Result<(), EngineError> {
+        let catalog = self.catalog();
+        let plan = catalog.plan(plan_id).ok_or_else(|| EngineError::UnknownPlan(plan_id.to_owned()))?;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let today = now.date_naive();
+        let mut daily: Vec<(&str, NaiveDate, f64, DateTime<Utc>)> = Vec::new();
+        let mut monthly: BTreeMap<(&str, NaiveDate), (f64, DateTime<Utc>)> = BTreeMap::new();
+
+        for meter in catalog.meters() {
+            let limit = plan.limit(&meter.key).map_or(100.0, |l| l.value);
+            for back in (0..days).rev() {
+                let day = today - Duration::days(i64::from(back));
+                let observed = if back == 0 { now } else { end_of(day) };
+                let value = match meter.aggregation {
+                    Aggregation::Sum if back < idle_days => 0.0,
+                    Aggregation::Sum if back == 0 => (shape.calls_today * limit).round(),
+                    Aggregation::Sum => {
+                        let weekday = match day.weekday() {
+                            Weekday::Sat => 0.45,
+                            Weekday::Sun => 0.35,
+                            _ => 1.0,
+                        };
+                        let trend = 0.85 + 0.15 * (1.0 - f64::from(back) / f64::from(days.max(1)));
+                        let noise = rng.gen_range(0.85..1.15);
+                        (shape.calls * weekday * trend * noise * limit).round().min(limit)
+                    }
+                    Aggregation::Last | Aggregation::Max => {
+                        let target = if meter.key.contains("storage") { shape.storage } else { shape.memories };
+                        let progress = 1.0 - f64::from(back) / f64::from(days.max(1));
+                        let level = target * limit * (0.6 + 0.4 * progress);
+                        let level = if back == 0 { target * limit } else { level * rng.gen_range(0.98..1.0) };
+                        if meter.unit == "MB" { (level * 10.0).round() / 10.0 } else { level.round() }
+                    }
+                };
+                if value == 0.0 && meter.aggregation == Aggregation::Sum {
+                    continue;
+                }
+                daily.push((meter.key.as_str(), day, value, observed));
+                let entry = monthly.entry((meter.key.as_str(), month_start(day))).or_insert((0.0, observed));
+                entry.0 = match meter.aggregation {
+                    Aggregation::Sum => entry.0 + value,
+                    Aggregation::Last => value,
+                    Aggregation::Max => entry.0.max(value),
+                };
+                entry.1 = observed;
+            }
+        }
+
+        let mut tx = self.db().pool().begin().await?;
+        // SQLite binds at most 32,766 parameters a statement; 5 a row leaves ample room.
+        for chunk in daily.chunks(1_000) {
+            let mut insert = QueryBuilder::new("INSERT INTO usage_daily (account_id, meter, day, value, observed_at) ");
+            insert.push_values(chunk, |mut row, (meter, day, value, observed)| {
+                row.push_bind(account.as_str()).push_bind(*meter).push_bind(*day).push_bind(*value).push_bind(*observed);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        let monthly: Vec<_> = monthly.into_iter().collect();
+        for chunk in monthly.chunks(1_000) {
+            let mut insert = QueryBuilder::new("INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) ");
+            insert.push_values(chunk, |mut row, ((meter, month), (value, observed))| {
+                row.push_bind(account.as_str()).push_bind(*meter).push_bind(*month).push_bind(*value).push_bind(*observed);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(23, 0, 0).map_or_else(Utc::now, |t| t.and_utc())
+}

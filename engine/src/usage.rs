@@ -1,0 +1,262 @@
+//! Metering: recording events and reading rollups.
+
+use crate::catalog::Meter;
+use crate::{AccountId, Engine, EngineError};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use model::{Aggregation, DayCount, Period};
+use sqlx::{Sqlite, Transaction};
+
+/// What happened to a recorded event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Accepted,
+    /// An event with this idempotency key was already counted.
+    Duplicate,
+}
+
+/// The first day of the UTC month holding `day`.
+pub fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// `days` consecutive days ending with `today`, oldest first, with the value of each day
+/// taken from `rows` and zero where a day has no row.
+pub fn zero_filled(today: NaiveDate, days: u32, rows: &[(NaiveDate, f64)]) -> Vec<DayCount> {
+    (0..days)
+        .rev()
+        .map(|back| {
+            let day = today - Duration::days(i64::from(back));
+            let value = rows.iter().filter(|(d, _)| *d == day).map(|(_, v)| *v).sum();
+            DayCount { day, value }
+        })
+        .collect()
+}
+
+/// The upsert that folds one event into a rollup row, by aggregation. Portable SQL:
+/// `ON CONFLICT … DO UPDATE` and `CASE` work alike in SQLite and PostgreSQL.
+fn rollup_sql(table: Rollup, aggregation: Aggregation) -> &'static str {
+    use Aggregation::*;
+    match (table, aggregation) {
+        (Rollup::Daily, Sum) => "INSERT INTO usage_daily (account_id, meter, day, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (account_id, meter, day) DO UPDATE SET
+              value = usage_daily.value + excluded.value,
+              observed_at = CASE WHEN excluded.observed_at > usage_daily.observed_at THEN excluded.observed_at ELSE usage_daily.observed_at END",
+        (Rollup::Daily, Last) => "INSERT INTO usage_daily (account_id, meter, day, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (account_id, meter, day) DO UPDATE SET
+              value = CASE WHEN excluded.observed_at >= usage_daily.observed_at THEN excluded.value ELSE usage_daily.value END,
+              observed_at = CASE WHEN excluded.observed_at > usage_daily.observed_at THEN excluded.observed_at ELSE usage_daily.observed_at END",
+        (Rollup::Daily, Max) => "INSERT INTO usage_daily (account_id, meter, day, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (account_id, meter, day) DO UPDATE SET
+              value = CASE WHEN excluded.value > usage_daily.value THEN excluded.value ELSE usage_daily.value END,
+              observed_at = CASE WHEN excluded.observed_at > usage_daily.observed_at THEN excluded.observed_at ELSE usage_daily.observed_at END",
+        (Rollup::Monthly, Sum) => "INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (account_id, meter, month) DO UPDATE SET
+              value = usage_monthly.value + excluded.value,
+              observed_at = CASE WHEN excluded.observed_at > usage_monthly.observed_at THEN excluded.observed_at ELSE usage_monthly.observed_at END",
+        (Rollup::Monthly, Last) => "INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (account_id, meter, month) DO UPDATE SET
+              value = CASE WHEN excluded.observed_at >= usage_monthly.observed_at THEN excluded.value ELSE usage_monthly.value END,
+              observed_at = CASE WHEN excluded.observed_at > usage_monthly.observed_at THEN excluded.observed_at ELSE usage_monthly.observed_at END",
+        (Rollup::Monthly, Max) => "INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (account_id, meter, month) DO UPDATE SET
+              value = CASE WHEN excluded.value > usage_monthly.value THEN excluded.value ELSE usage_monthly.value END,
+              observed_at = CASE WHEN excluded.observed_at > usage_monthly.observed_at THEN excluded.observed_at ELSE usage_monthly.observed_at END",
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Rollup {
+    Daily,
+    Monthly,
+}
+
+/// Folds one event into the daily and monthly rollups, inside the caller's transaction.
+async fn apply_to_rollups(
+    tx: &mut Transaction<'_, Sqlite>,
+    account: &AccountId,
+    meter: &Meter,
+    quantity: f64,
+    at: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    let day = at.date_naive();
+    for (table, bucket) in [(Rollup::Daily, day), (Rollup::Monthly, month_start(day))] {
+        sqlx::query(rollup_sql(table, meter.aggregation))
+            .bind(account.as_str())
+            .bind(&meter.key)
+            .bind(bucket)
+            .bind(quantity)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Records one usage event durably: the event and its rollups commit together, and an
+    /// idempotency key already used by this account is counted once.
+    pub async fn record_usage(
+        &self,
+        account: &AccountId,
+        meter_key: &str,
+        quantity: f64,
+        at: DateTime<Utc>,
+        idempotency_key: &str,
+    ) -> Result<Recorded, EngineError> {
+        let meter = self
+            .catalog()
+            .meter(meter_key)
+            .ok_or(EngineError::Invalid { field: "meter", message: format!("unknown meter `{meter_key}`") })?
+            .clone();
+        if !quantity.is_finite() || quantity < 0.0 {
+            return Err(EngineError::Invalid { field: "quantity", message: "must be a finite number, zero or more".into() });
+        }
+        let mut tx = self.db().pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO usage_events (account_id, idempotency_key, meter, quantity, occurred_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, idempotency_key) DO NOTHING",
+        )
+        .bind(account.as_str())
+        .bind(idempotency_key)
+        .bind(&meter.key)
+        .bind(quantity)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(Recorded::Duplicate);
+        }
+        apply_to_rollups(&mut tx, account, &meter, quantity, at).await?;
+        tx.commit().await?;
+        Ok(Recorded::Accepted)
+    }
+
+    /// The meter's value over the limit's period, as of `now`.
+    pub(crate) async fn current_usage(
+        &self,
+        account: &AccountId,
+        meter: &Meter,
+        period: Period,
+        now: DateTime<Utc>,
+    ) -> Result<f64, EngineError> {
+        let pool = self.db().pool();
+        let today = now.date_naive();
+        let value: Option<f64> = match (meter.aggregation, period) {
+            // A level is a level, whatever the period: the newest one counts.
+            (Aggregation::Last, _) => sqlx::query_scalar(
+                "SELECT value FROM usage_daily WHERE account_id = $1 AND meter = $2 ORDER BY day DESC LIMIT 1",
+            )
+            .bind(account.as_str())
+            .bind(&meter.key)
+            .fetch_optional(pool)
+            .await?,
+            (aggregation, Period::Minute) => {
+                let sql = if aggregation == Aggregation::Sum {
+                    "SELECT SUM(quantity) FROM usage_events WHERE account_id = $1 AND meter = $2 AND occurred_at > $3"
+                } else {
+                    "SELECT MAX(quantity) FROM usage_events WHERE account_id = $1 AND meter = $2 AND occurred_at > $3"
+                };
+                sqlx::query_scalar(sql)
+                    .bind(account.as_str())
+                    .bind(&meter.key)
+                    .bind(now - Duration::minutes(1))
+                    .fetch_one(pool)
+                    .await?
+            }
+            (_, Period::Day) => sqlx::query_scalar(
+                "SELECT value FROM usage_daily WHERE account_id = $1 AND meter = $2 AND day = $3",
+            )
+            .bind(account.as_str())
+            .bind(&meter.key)
+            .bind(today)
+            .fetch_optional(pool)
+            .await?,
+            (_, Period::Month) => sqlx::query_scalar(
+                "SELECT value FROM usage_monthly WHERE account_id = $1 AND meter = $2 AND month = $3",
+            )
+            .bind(account.as_str())
+            .bind(&meter.key)
+            .bind(month_start(today))
+            .fetch_optional(pool)
+            .await?,
+            (aggregation, Period::Lifetime) => {
+                let sql = if aggregation == Aggregation::Sum {
+                    "SELECT SUM(value) FROM usage_monthly WHERE account_id = $1 AND meter = $2"
+                } else {
+                    "SELECT MAX(value) FROM usage_monthly WHERE account_id = $1 AND meter = $2"
+                };
+                sqlx::query_scalar(sql).bind(account.as_str()).bind(&meter.key).fetch_one(pool).await?
+            }
+        };
+        Ok(value.unwrap_or(0.0))
+    }
+
+    /// Daily values of a meter for the `days` days ending today, zero-filled.
+    pub async fn daily_series(
+        &self,
+        account: &AccountId,
+        meter_key: &str,
+        days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DayCount>, EngineError> {
+        let today = now.date_naive();
+        let first = today - Duration::days(i64::from(days.saturating_sub(1)));
+        let rows: Vec<(NaiveDate, f64)> = sqlx::query_as(
+            "SELECT day, value FROM usage_daily WHERE account_id = $1 AND meter = $2 AND day >= $3 AND day <= $4",
+        )
+        .bind(account.as_str())
+        .bind(meter_key)
+        .bind(first)
+        .bind(today)
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(zero_filled(today, days, &rows))
+    }
+
+    /// When usage was last recorded for the account.
+    pub(crate) async fn last_usage_at(&self, account: &AccountId) -> Result<Option<DateTime<Utc>>, EngineError> {
+        Ok(sqlx::query_scalar("SELECT MAX(observed_at) FROM usage_daily WHERE account_id = $1")
+            .bind(account.as_str())
+            .fetch_one(self.db().pool())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn the_seven_day_series_is_zero_filled_across_a_month_boundary() {
+        let rows = [(day(2026, 2, 27), 5.0), (day(2026, 3, 1), 7.0), (day(2026, 3, 3), 11.0), (day(2026, 2, 20), 99.0)];
+        let series = zero_filled(day(2026, 3, 3), 7, &rows);
+        let days: Vec<_> = series.iter().map(|c| c.day).collect();
+        assert_eq!(days, [
+            day(2026, 2, 25), day(2026, 2, 26), day(2026, 2, 27), day(2026, 2, 28),
+            day(2026, 3, 1), day(2026, 3, 2), day(2026, 3, 3),
+        ]);
+        let values: Vec<_> = series.iter().map(|c| c.value).collect();
+        assert_eq!(values, [0.0, 0.0, 5.0, 0.0, 7.0, 0.0, 11.0], "the row outside the window is ignored");
+    }
+
+    #[test]
+    fn the_series_crosses_a_leap_day_and_a_year_end() {
+        let leap = zero_filled(day(2028, 3, 1), 3, &[(day(2028, 2, 29), 1.0)]);
+        assert_eq!(leap.iter().map(|c| c.day).collect::<Vec<_>>(), [day(2028, 2, 28), day(2028, 2, 29), day(2028, 3, 1)]);
+        assert_eq!(leap[1].value, 1.0);
+        let year = zero_filled(day(2027, 1, 2), 7, &[]);
+        assert_eq!(year.first().map(|c| c.day), Some(day(2026, 12, 27)));
+        assert!(year.iter().all(|c| c.value == 0.0));
+    }
+
+    #[test]
+    fn month_start_is_the_first_of_the_utc_month() {
+        assert_eq!(month_start(day(2026, 11, 22)), day(2026, 11, 1));
+        assert_eq!(month_start(day(2026, 1, 1)), day(2026, 1, 1));
+    }
+}

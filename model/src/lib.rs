@@ -1,0 +1,13 @@
+//! Typed models shared by the server and the WASM client.
+//!
+//! Everything here is plain serde data: no IO, no database, and it builds for
+//! `wasm32-unknown-unknown`. Types that must never reach the browser (key hashes,
+//! license ids, password hashes) do not live here.
+
+pub mod license;
+pub mod quota;
+pub mod usage;
+
+pub use license::{LicenseStatus, LicenseView, PlanView, Price};
+pub use quota::{Aggregation, Period, QuotaLevel, QuotaStatus};
+pub use usage::{DayCount, Overview};

@@ -1,0 +1,137 @@
+//! The viewer's own usage and license, as JSON:
+//! `GET /api/v1/users/me/usage`, `GET /api/license/status`, `GET /api/license/quotas`.
+//! Shapes follow the design notes; no license id or key ever appears.
+
+use super::ApiError;
+use app::state::AppState;
+use axum::extract::State;
+use axum::response::Redirect;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use model::{LicenseStatus, Overview, Period, Price, QuotaLevel};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/api/v1/users/me/usage", get(usage))
+        .route("/api/license/status", get(license_status))
+        .route("/api/license/quotas", get(license_quotas))
+}
+
+async fn overview(state: &AppState) -> Result<Overview, ApiError> {
+    let account = state.viewer_account().await?;
+    Ok(state.engine.overview(&account, Utc::now()).await?)
+}
+
+/// `GET /api/v1/users/me/usage`, the shape of the usage-dashboard notes, generalised to
+/// the catalog's meters.
+#[derive(Debug, Serialize)]
+pub struct UsageResponse {
+    pub plan: UsagePlan,
+    pub usage: BTreeMap<String, serde_json::Value>,
+    pub quotas: BTreeMap<String, serde_json::Value>,
+    pub generated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsagePlan {
+    pub name: String,
+    pub tier: String,
+    /// Each meter's limit, plus `rpm` and `daily_requests` from the rate limits.
+    pub limits: BTreeMap<String, f64>,
+}
+
+async fn usage(State(state): State<AppState>) -> Result<Json<UsageResponse>, ApiError> {
+    let o = overview(&state).await?;
+    let mut limits: BTreeMap<String, f64> = o.quotas.iter().map(|q| (q.meter.clone(), q.limit)).collect();
+    limits.insert("rpm".into(), o.plan.rate_limit_per_minute as f64);
+    limits.insert("daily_requests".into(), o.plan.rate_limit_per_day as f64);
+
+    let mut usage: BTreeMap<String, serde_json::Value> =
+        o.quotas.iter().map(|q| (q.meter.clone(), q.used.into())).collect();
+    let today = o.api_calls_7d.last().map_or(0.0, |d| d.value);
+    usage.insert("api_calls_today".into(), today.into());
+    usage.insert("api_calls_7d".into(), o.api_calls_7d.iter().map(|d| d.value).collect::<Vec<_>>().into());
+    usage.insert("api_calls_7d_days".into(), o.api_calls_7d.iter().map(|d| d.day.to_string()).collect::<Vec<_>>().into());
+
+    let quotas = o.quotas.iter().map(|q| (format!("{}_percent", q.meter), q.percent.into())).collect();
+    Ok(Json(UsageResponse {
+        plan: UsagePlan { name: o.plan.name, tier: o.plan.tier, limits },
+        usage,
+        quotas,
+        generated_at: o.generated_at,
+    }))
+}
+
+/// One meter in the license view.
+#[derive(Debug, Serialize)]
+pub struct QuotaView {
+    pub used: f64,
+    pub limit: f64,
+    pub percent: f64,
+    pub level: QuotaLevel,
+    pub unit: String,
+    pub period: Period,
+}
+
+/// `GET /api/license/status`, the license notes' shape without the license id.
+#[derive(Debug, Serialize)]
+pub struct LicenseStatusResponse {
+    pub account_name: String,
+    pub status: LicenseStatus,
+    pub status_label: &'static str,
+    pub tier: String,
+    pub plan_name: String,
+    pub price: Price,
+    pub features: Vec<String>,
+    pub seats: u32,
+    /// The notes' name for seats.
+    pub max_nodes: u32,
+    pub starts_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub quotas: BTreeMap<String, QuotaView>,
+    pub billing_portal_url: String,
+}
+
+fn quota_views(o: &Overview) -> BTreeMap<String, QuotaView> {
+    o.quotas
+        .iter()
+        .map(|q| {
+            (q.meter.clone(), QuotaView {
+                used: q.used,
+                limit: q.limit,
+                percent: q.percent,
+                level: q.level,
+                unit: q.unit.clone(),
+                period: q.period,
+            })
+        })
+        .collect()
+}
+
+async fn license_status(State(state): State<AppState>) -> Result<Json<LicenseStatusResponse>, ApiError> {
+    let o = overview(&state).await?;
+    Ok(Json(LicenseStatusResponse {
+        quotas: quota_views(&o),
+        account_name: o.license.account_name,
+        status: o.license.status,
+        status_label: o.license.status.label(),
+        tier: o.plan.tier,
+        plan_name: o.plan.name,
+        price: o.plan.price,
+        features: o.plan.features,
+        seats: o.license.seats,
+        max_nodes: o.license.seats,
+        starts_at: o.license.starts_at,
+        expires_at: o.license.expires_at,
+        billing_portal_url: o.billing_portal_url,
+    }))
+}
+
+async fn license_quotas(State(state): State<AppState>) -> Result<Json<BTreeMap<String, QuotaView>>, ApiError> {
+    let o = overview(&state).await?;
+    Ok(Json(quota_views(&o)))
+}

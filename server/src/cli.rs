@@ -1,0 +1,88 @@
+//! The command line. Every flag has a `TOLLGATE_*` environment variable and a default,
+//! so `tollgate serve` runs with nothing configured.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about = "Self-hosted plans, quotas and licenses for SaaS products.")]
+pub struct Cli {
+    /// Log format: `text` (human-readable) or `json` (one object per line).
+    #[arg(long, env = "TOLLGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard, the REST API and the health endpoints.
+    Serve(ServeArgs),
+    /// Add generated accounts with usage history, e.g. to load-test a realistic database.
+    Seed(SeedArgs),
+}
+
+/// Where the data lives and which plans exist; shared by every subcommand.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Database URL. The default SQLite file (and its folder) is created and migrated on
+    /// first start.
+    #[arg(long = "database", env = "TOLLGATE_DATABASE_URL", default_value = engine::db::DEFAULT_URL)]
+    pub database_url: String,
+
+    /// Plan catalog (TOML). Without one, the built-in demo catalog of four tiers is used.
+    #[arg(long, env = "TOLLGATE_CATALOG")]
+    pub catalog: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TOLLGATE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Seed demo accounts with 35 days of history when the database is empty.
+    #[arg(long, env = "TOLLGATE_DEMO", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub demo: bool,
+
+    /// The account the dashboard shows until sign-in exists. Defaults to the first account.
+    #[arg(long, env = "TOLLGATE_DEMO_ACCOUNT")]
+    pub demo_account: Option<String>,
+
+    /// Billing portal link for "Upgrade" and "Renew"; overrides the catalog's.
+    #[arg(long, env = "TOLLGATE_BILLING_PORTAL_URL")]
+    pub billing_portal_url: Option<String>,
+
+    /// Folder holding the built site (`pkg/`, vendored scripts, static files).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// How many accounts to add.
+    #[arg(long, default_value_t = 1000)]
+    pub accounts: u32,
+
+    /// Days of history per account, ending today.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+
+    /// Random seed, so a generated database can be reproduced.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

@@ -1,0 +1,32 @@
+//! `tollgate`: the plan, quota and license server.
+
+use clap::Parser;
+use server::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    server::telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => server::serve(args).await,
+            Command::Seed(args) => server::seed(args).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole chain: "cannot load … : plan catalog x, line 3, …".
+            eprintln!("error: {err:#}");
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
