@@ -42,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::frame::provide_session();
     view! {
         <Stylesheet id="leptos" href="/pkg/tollgate.css" />
         <Link rel="icon" href="/favicon.svg" />
@@ -50,6 +51,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=routes::not_found::NotFound>
                 <Route path=path!("/dashboard") view=routes::dashboard::DashboardPage />
+                <Route path=path!("/signin") view=routes::signin::SignInPage />
+                <Route path=path!("/signup") view=routes::signin::SignUpPage />
+                <Route path=path!("/account") view=routes::account::AccountPage />
+                <Route path=path!("/keys") view=routes::keys::KeysPage />
+                <Route path=path!("/admin") view=routes::admin::AdminPage />
             </Routes>
         </Router>
     }

@@ -1,16 +1,22 @@
-//! The state every server-side handler shares.
+//! The state every server-side handler shares, and who the current request comes from.
 
 use axum::extract::FromRef;
-use engine::{AccountId, Engine};
+use engine::auth::Viewer;
+use engine::Engine;
 use leptos::prelude::LeptosOptions;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "tg_session";
 
 /// Shared by SSR, server functions and the REST handlers.
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
     pub leptos_options: LeptosOptions,
-    /// The account a visitor sees until sign-in exists (`TOLLGATE_DEMO_ACCOUNT`).
-    pub viewer: Option<AccountId>,
+    /// Whether customers may create accounts themselves (`TOLLGATE_SIGNUP`).
+    pub signup_enabled: bool,
+    /// Mark the session cookie `Secure` (the site is served over TLS).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -28,9 +34,38 @@ impl AppState {
         })
     }
 
-    /// The account the current request acts for. Until sign-in exists this is the
-    /// configured demo account or the first account; never anything the browser sent.
-    pub async fn viewer_account(&self) -> Result<AccountId, engine::EngineError> {
-        self.engine.default_viewer(self.viewer.as_ref()).await
+    /// `Set-Cookie` for a new session.
+    pub fn session_cookie(&self, token: &engine::auth::SessionToken) -> String {
+        let max_age = self.engine.session_config().absolute.num_seconds();
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", token.expose())
+    }
+
+    /// `Set-Cookie` that removes the session cookie.
+    pub fn cleared_cookie(&self) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    }
+}
+
+/// The signed-in viewer of the current request, resolved once per request by the
+/// server's session layer and read here from the request's extensions.
+pub fn current_viewer() -> Option<Viewer> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+}
+
+/// The viewer, or "sign in again".
+pub fn require_viewer() -> Result<Viewer, crate::error::AppError> {
+    current_viewer().ok_or_else(|| engine::EngineError::Unauthorized.into())
+}
+
+/// Adds a `Set-Cookie` header to the server function's response.
+pub fn set_cookie(value: &str) {
+    use axum::http::{header, HeaderValue};
+    if let (Some(response), Ok(value)) =
+        (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(value))
+    {
+        response.append_header(header::SET_COOKIE, value);
     }
 }

@@ -1,7 +1,12 @@
 import { test, expect } from '@playwright/test';
-import { collectErrors, openHydrated, parseUsageText } from './helpers';
+import { collectErrors, openHydrated, parseUsageText, signIn } from './helpers';
 
-test('the header, meters and chart show the numbers the JSON endpoints return', async ({ page, request }) => {
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
+test('the header, meters and chart show the numbers the JSON endpoints return', async ({ page }) => {
+  const request = page.request; // shares the browser's session cookie
   await openHydrated(page, '/dashboard');
   const status = await (await request.get('/api/license/status')).json();
   const usage = await (await request.get('/api/v1/users/me/usage')).json();
@@ -41,6 +46,7 @@ test('the header, meters and chart show the numbers the JSON endpoints return', 
   expect(days).toEqual(usage.usage.api_calls_7d_days);
   // ECharts drew into the container after hydration.
   await expect(page.locator('#api-calls-chart canvas')).toHaveCount(1);
+  await expect(page.getByTestId('user-email')).toHaveText('owner@initech.example');
 });
 
 test('the page hydrates: Refresh fetches a new overview', async ({ page }) => {
@@ -54,7 +60,8 @@ test('the page hydrates: Refresh fetches a new overview', async ({ page }) => {
 
 test('the console shows no errors while loading and refreshing', async ({ page }) => {
   const errors = collectErrors(page);
-  await openHydrated(page, '/dashboard');
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.locator('#api-calls-chart canvas')).toHaveCount(1);
   await page.getByTestId('refresh').click();
   await page.waitForLoadState('networkidle');
@@ -122,7 +129,7 @@ test('screenshots of the dashboard at 1280px and 390px', async ({ page }) => {
     await page.setViewportSize({ width, height: 900 });
     await openHydrated(page, '/dashboard');
     await expect(page.locator('#api-calls-chart canvas')).toHaveCount(1);
-    await page.waitForTimeout(600); // the chart's entry animation
+    await page.waitForTimeout(1500); // let the chart's 1 s entry animation finish
     await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
   }
 });

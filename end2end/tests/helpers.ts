@@ -20,3 +20,16 @@ export function parseUsageText(text: string): [number, number] {
   if (!match) throw new Error(`not a usage text: ${text}`);
   return [Number(match[1]), Number(match[2])];
 }
+
+export const OWNER = { email: 'owner@initech.example', password: 'initech-owner-demo' };
+export const ADMIN = { email: 'admin@tollgate.example', password: 'tollgate-admin-demo' };
+
+/** Signs in through the form, as a person would, and waits for the dashboard to hydrate. */
+export async function signIn(page: Page, who = OWNER, next = '/dashboard') {
+  await openHydrated(page, `/signin?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByTestId('signin-submit').click();
+  await page.waitForURL((url) => url.pathname === next);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}

@@ -3,6 +3,7 @@
 //! Owns the database and every rule about plans, licenses and usage. The web layer
 //! (server functions and REST handlers) only adapts requests to the calls here.
 
+pub mod auth;
 pub mod catalog;
 pub mod db;
 mod error;
@@ -22,6 +23,14 @@ use std::sync::Arc;
 pub struct EngineConfig {
     /// Overrides the catalog's billing portal link when set.
     pub billing_portal_url: Option<String>,
+    pub sessions: auth::SessionConfig,
+}
+
+/// In-memory state of authentication: throttling and the key cache.
+struct AuthState {
+    throttle: auth::SignInThrottle,
+    keys: auth::keys::KeyCache,
+    key_lock: tokio::sync::Mutex<()>,
 }
 
 /// A handle to the engine; cheap to clone and share across tasks.
@@ -30,11 +39,33 @@ pub struct Engine {
     db: db::Db,
     catalog: Arc<Catalog>,
     config: Arc<EngineConfig>,
+    auth: Arc<AuthState>,
 }
 
 impl Engine {
     pub fn new(db: db::Db, catalog: Catalog, config: EngineConfig) -> Self {
-        Self { db, catalog: Arc::new(catalog), config: Arc::new(config) }
+        let auth = AuthState {
+            throttle: auth::SignInThrottle::new(),
+            keys: auth::keys::KeyCache::default(),
+            key_lock: tokio::sync::Mutex::new(()),
+        };
+        Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth) }
+    }
+
+    pub(crate) fn throttle(&self) -> &auth::SignInThrottle {
+        &self.auth.throttle
+    }
+
+    pub(crate) fn key_cache(&self) -> &auth::keys::KeyCache {
+        &self.auth.keys
+    }
+
+    pub(crate) fn key_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.auth.key_lock
+    }
+
+    pub fn session_config(&self) -> auth::SessionConfig {
+        self.config.sessions
     }
 
     pub fn catalog(&self) -> &Catalog {

@@ -1,9 +1,10 @@
 //! Accounts with believable history: the demo data and the load-test generator.
 
+use crate::auth::{Email, Password};
 use crate::usage::month_start;
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use model::{Aggregation, LicenseStatus};
+use model::{AccountSummary, Aggregation, LicenseStatus, Role};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::QueryBuilder;
@@ -34,7 +35,79 @@ struct Shape {
     memories: f64,
 }
 
+/// One demo account and the usage it shows today.
+#[derive(Clone, Copy)]
+struct DemoAccount {
+    id: &'static str,
+    name: &'static str,
+    plan: &'static str,
+    status: LicenseStatus,
+    seats: u32,
+    expires_in_days: Option<i64>,
+    shape: Shape,
+}
+
+/// Every tier and every state the dashboard can show; the first is the default viewer.
+const DEMO_ACCOUNTS: [DemoAccount; 10] = [
+    // The default viewer: a free account approaching its item limit.
+    DemoAccount { id: "acc_initech", name: "Initech", plan: "free", status: LicenseStatus::Active, seats: 1, expires_in_days: None,
+        shape: Shape { calls: 0.55, calls_today: 0.42, storage: 0.52, memories: 0.81 } },
+    DemoAccount { id: "acc_acme", name: "Acme Corp", plan: "pro", status: LicenseStatus::Active, seats: 12, expires_in_days: Some(200),
+        shape: Shape { calls: 0.30, calls_today: 0.22, storage: 0.35, memories: 0.41 } },
+    DemoAccount { id: "acc_globex", name: "Globex", plan: "starter", status: LicenseStatus::Active, seats: 5, expires_in_days: Some(120),
+        shape: Shape { calls: 0.62, calls_today: 0.48, storage: 0.93, memories: 0.66 } },
+    DemoAccount { id: "acc_hooli", name: "Hooli", plan: "free", status: LicenseStatus::Active, seats: 1, expires_in_days: None,
+        shape: Shape { calls: 0.80, calls_today: 1.0, storage: 0.70, memories: 1.12 } },
+    DemoAccount { id: "acc_umbrella", name: "Umbrella", plan: "starter", status: LicenseStatus::Suspended, seats: 3, expires_in_days: Some(60),
+        shape: Shape { calls: 0.20, calls_today: 0.0, storage: 0.45, memories: 0.30 } },
+    DemoAccount { id: "acc_tyrell", name: "Tyrell", plan: "pro", status: LicenseStatus::Expired, seats: 8, expires_in_days: Some(-3),
+        shape: Shape { calls: 0.15, calls_today: 0.0, storage: 0.25, memories: 0.20 } },
+    DemoAccount { id: "acc_wayne", name: "Wayne Enterprises", plan: "enterprise", status: LicenseStatus::Active, seats: 250, expires_in_days: Some(330),
+        shape: Shape { calls: 0.12, calls_today: 0.09, storage: 0.40, memories: 0.55 } },
+    DemoAccount { id: "acc_stark", name: "Stark Industries", plan: "pro", status: LicenseStatus::Trialing, seats: 20, expires_in_days: Some(10),
+        shape: Shape { calls: 0.45, calls_today: 0.30, storage: 0.15, memories: 0.12 } },
+    DemoAccount { id: "acc_wonka", name: "Wonka", plan: "starter", status: LicenseStatus::PastDue, seats: 2, expires_in_days: Some(25),
+        shape: Shape { calls: 0.35, calls_today: 0.20, storage: 0.60, memories: 0.58 } },
+    DemoAccount { id: "acc_cyberdyne", name: "Cyberdyne", plan: "starter", status: LicenseStatus::Cancelled, seats: 4, expires_in_days: Some(-10),
+        shape: Shape { calls: 0.10, calls_today: 0.0, storage: 0.30, memories: 0.25 } },
+];
+
+/// A demo user's sign-in details; demo mode prints them at start.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoLogin {
+    pub email: &'static str,
+    pub password: &'static str,
+    pub role: Role,
+    pub account: Option<&'static str>,
+}
+
+/// The demo users: an owner and a member of the default viewer's account, the owner of a
+/// second account (to show tenants apart), and an operator admin.
+pub const DEMO_LOGINS: [DemoLogin; 4] = [
+    DemoLogin { email: "owner@initech.example", password: "initech-owner-demo", role: Role::Owner, account: Some("acc_initech") },
+    DemoLogin { email: "member@initech.example", password: "initech-member-demo", role: Role::Member, account: Some("acc_initech") },
+    DemoLogin { email: "owner@acme.example", password: "acme-owner-demo", role: Role::Owner, account: Some("acc_acme") },
+    DemoLogin { email: "admin@tollgate.example", password: "tollgate-admin-demo", role: Role::Admin, account: None },
+];
+
 impl Engine {
+    /// Lists every account with its plan and status, oldest first (operators only).
+    pub async fn list_accounts(&self) -> Result<Vec<AccountSummary>, EngineError> {
+        type Row = (String, String, String, String, i64, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.id, a.name, l.plan_id, l.status, l.seats, l.expires_at
+             FROM accounts a JOIN licenses l ON l.account_id = a.id ORDER BY a.created_at, a.id",
+        )
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, plan, status, seats, expires_at)| {
+                let status = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
+                Ok(AccountSummary { id, name, plan, status, seats: u32::try_from(seats).unwrap_or(0), expires_at })
+            })
+            .collect()
+    }
+
     /// Creates an account with its license.
     pub async fn create_account(&self, new: &NewAccount) -> Result<(), EngineError> {
         if self.catalog().plan(&new.plan_id).is_none() {
@@ -75,31 +148,9 @@ impl Engine {
     /// 35 days of history. Returns their ids, the default viewer first.
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<Vec<AccountId>, EngineError> {
         let days = 35;
-        let demo: [(&str, &str, &str, LicenseStatus, u32, Option<i64>, Shape); 10] = [
-            // The default viewer: a free account approaching its item limit.
-            ("acc_initech", "Initech", "free", LicenseStatus::Active, 1, None,
-             Shape { calls: 0.55, calls_today: 0.42, storage: 0.52, memories: 0.81 }),
-            ("acc_acme", "Acme Corp", "pro", LicenseStatus::Active, 12, Some(200),
-             Shape { calls: 0.30, calls_today: 0.22, storage: 0.35, memories: 0.41 }),
-            ("acc_globex", "Globex", "starter", LicenseStatus::Active, 5, Some(120),
-             Shape { calls: 0.62, calls_today: 0.48, storage: 0.93, memories: 0.66 }),
-            ("acc_hooli", "Hooli", "free", LicenseStatus::Active, 1, None,
-             Shape { calls: 0.80, calls_today: 1.0, storage: 0.70, memories: 1.12 }),
-            ("acc_umbrella", "Umbrella", "starter", LicenseStatus::Suspended, 3, Some(60),
-             Shape { calls: 0.20, calls_today: 0.0, storage: 0.45, memories: 0.30 }),
-            ("acc_tyrell", "Tyrell", "pro", LicenseStatus::Expired, 8, Some(-3),
-             Shape { calls: 0.15, calls_today: 0.0, storage: 0.25, memories: 0.20 }),
-            ("acc_wayne", "Wayne Enterprises", "enterprise", LicenseStatus::Active, 250, Some(330),
-             Shape { calls: 0.12, calls_today: 0.09, storage: 0.40, memories: 0.55 }),
-            ("acc_stark", "Stark Industries", "pro", LicenseStatus::Trialing, 20, Some(10),
-             Shape { calls: 0.45, calls_today: 0.30, storage: 0.15, memories: 0.12 }),
-            ("acc_wonka", "Wonka", "starter", LicenseStatus::PastDue, 2, Some(25),
-             Shape { calls: 0.35, calls_today: 0.20, storage: 0.60, memories: 0.58 }),
-            ("acc_cyberdyne", "Cyberdyne", "starter", LicenseStatus::Cancelled, 4, Some(-10),
-             Shape { calls: 0.10, calls_today: 0.0, storage: 0.30, memories: 0.25 }),
-        ];
-        let mut ids = Vec::with_capacity(demo.len());
-        for (index, (id, name, plan, status, seats, expires_in_days, shape)) in demo.into_iter().enumerate() {
+        let mut ids = Vec::with_capacity(DEMO_ACCOUNTS.len());
+        for (index, demo) in DEMO_ACCOUNTS.iter().enumerate() {
+            let DemoAccount { id, name, plan, status, seats, expires_in_days, shape } = *demo;
             let id = AccountId::parse(id)?;
             // Earlier accounts are older, so the first one is the default viewer.
             let starts_at = now - Duration::days(days + 30 - index as i64);
@@ -116,6 +167,12 @@ impl Engine {
             let active_until = if status.is_usable() || status == LicenseStatus::PastDue { 0 } else { 3 };
             self.write_history(&id, plan, shape, days as u32, active_until, now, index as u64).await?;
             ids.push(id);
+        }
+        for login in DEMO_LOGINS {
+            let email = Email::parse(login.email)?;
+            let password = Password::parse(login.password)?;
+            let account = login.account.map(AccountId::parse).transpose()?;
+            self.create_user(&email, &password, login.role, account.as_ref(), now).await?;
         }
         Ok(ids)
     }
@@ -162,7 +219,7 @@ impl Engine {
     /// Writes `days` of daily and monthly rollups ending today. API calls follow a weekday
     /// shape with noise and never pass a hard daily limit; levels grow towards today's.
     /// The last `idle_days` have no API calls (a license that stopped working).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "a private helper whose callers name every argument")]
     async fn write_history(
         &self,
         account: &AccountId,

@@ -8,6 +8,8 @@ pub mod license;
 pub mod quota;
 pub mod usage;
 
-pub use license::{LicenseStatus, LicenseView, PlanView, Price};
+pub use license::{AccountSummary, LicenseStatus, LicenseView, PlanView, Price};
 pub use quota::{Aggregation, Period, QuotaLevel, QuotaStatus};
 pub use usage::{DayCount, Overview};
+pub mod auth;
+pub use auth::{ApiKeyView, CreatedKey, KeyKind, Role, SessionUser};

@@ -151,3 +151,14 @@ mod tests {
         assert!(serde_json::from_str::<Price>("\"cheap\"").is_err());
     }
 }
+
+/// One account in an operator's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub status: LicenseStatus,
+    pub seats: u32,
+    pub expires_at: Option<DateTime<Utc>>,
+}

@@ -28,6 +28,68 @@ pub enum Command {
     Serve(ServeArgs),
     /// Add generated accounts with usage history, e.g. to load-test a realistic database.
     Seed(SeedArgs),
+    /// Operator commands for accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Operator commands for users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Operator commands for API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// List accounts: id, name, plan and status.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Prints a generated password unless TOLLGATE_USER_PASSWORD is set.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+        /// The customer account; not needed for admins.
+        #[arg(long)]
+        account: Option<String>,
+        /// member, owner or admin.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The password (at least 8 characters); from the environment so it stays out of
+        /// shell history and process lists.
+        #[arg(long = "password-from-env", env = "TOLLGATE_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key and print its plaintext, once.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// A service key, for the operator's backend: acts for any account.
+        #[arg(long, conflicts_with = "account", required_unless_present = "account")]
+        service: bool,
+        /// The customer account the key belongs to.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        name: String,
+        /// For a customer key: `live` or `test`.
+        #[arg(long, default_value = "live")]
+        environment: String,
+    },
 }
 
 /// Where the data lives and which plans exist; shared by every subcommand.
@@ -56,9 +118,15 @@ pub struct ServeArgs {
     #[arg(long, env = "TOLLGATE_DEMO", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub demo: bool,
 
-    /// The account the dashboard shows until sign-in exists. Defaults to the first account.
-    #[arg(long, env = "TOLLGATE_DEMO_ACCOUNT")]
-    pub demo_account: Option<String>,
+    /// Whether visitors may create accounts (on the entry plan): `on` or `off`.
+    #[arg(long, env = "TOLLGATE_SIGNUP", value_parser = clap::builder::BoolishValueParser::new(), default_value = "on")]
+    pub signup: bool,
+
+    /// The URL people use to reach this server. State-changing browser requests must come
+    /// from this origin; an `https` URL marks the session cookie `Secure`.
+    /// Defaults to `http://` and the listen address.
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Billing portal link for "Upgrade" and "Renew"; overrides the catalog's.
     #[arg(long, env = "TOLLGATE_BILLING_PORTAL_URL")]

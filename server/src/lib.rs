@@ -3,14 +3,16 @@
 //! library so the integration tests build the very same router.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod telemetry;
 
 use anyhow::Context;
 use app::state::AppState;
 use axum::Router;
 use cli::{SeedArgs, ServeArgs, StoreArgs};
-use engine::{db::Db, AccountId, Catalog, Engine, EngineConfig};
+use engine::{db::Db, Catalog, Engine, EngineConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
@@ -31,14 +33,16 @@ pub async fn open_engine(store: &StoreArgs, billing_portal_url: Option<String>) 
     let db = Db::connect(&store.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", store.database_url))?;
-    Ok(Engine::new(db, catalog, EngineConfig { billing_portal_url }))
+    Ok(Engine::new(db, catalog, EngineConfig { billing_portal_url, ..EngineConfig::default() }))
 }
 
 /// Everything `serve` needs besides a listener.
 pub struct ServerConfig {
     pub addr: SocketAddr,
     pub site_root: String,
-    pub viewer: Option<AccountId>,
+    pub signup_enabled: bool,
+    /// How people reach the server, e.g. `https://billing.example.com`.
+    pub public_url: String,
 }
 
 /// The whole application: SSR pages, server functions, REST API, health, static files.
@@ -49,7 +53,13 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState { engine, leptos_options: leptos_options.clone(), viewer: config.viewer.clone() };
+    let state = AppState {
+        engine,
+        leptos_options: leptos_options.clone(),
+        signup_enabled: config.signup_enabled,
+        secure_cookies: config.public_url.starts_with("https://"),
+    };
+    let origins = auth::AllowedOrigins::new(&config.public_url);
     let routes = generate_route_list(app::App);
     let site = std::path::Path::new(config.site_root.as_str());
 
@@ -69,6 +79,8 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .nest_service("/pkg", ServeDir::new(site.join("pkg")).precompressed_br().precompressed_gzip())
         .nest_service("/vendor", ServeDir::new(site.join("vendor")).precompressed_br().precompressed_gzip())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session_layer))
+        .layer(axum::middleware::from_fn_with_state(origins, auth::csrf_layer))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -81,14 +93,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let ids = engine.seed_demo(chrono::Utc::now()).await.context("cannot seed the demo data")?;
         tracing::info!(accounts = ids.len(), "seeded demo data");
     }
-    let viewer = args.demo_account.as_deref().map(AccountId::parse).transpose().context("invalid TOLLGATE_DEMO_ACCOUNT")?;
-    let config = ServerConfig { addr: args.addr, site_root: args.site_root.clone(), viewer };
-    let app = router(engine, &config);
-
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let local = listener.local_addr()?;
+    // The public URL defaults to the address actually bound (port 0 becomes the real port).
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let config = ServerConfig { addr: local, site_root: args.site_root.clone(), signup_enabled: args.signup, public_url };
+    let app = router(engine, &config);
+    if args.demo {
+        print_demo_logins();
+    }
     tracing::info!(database = %args.store.database_url, "Tollgate is serving at http://{local}");
     // Leptos streams responses in small chunks; without TCP_NODELAY each waits ~40 ms on
     // a delayed ACK (measured: 20x the throughput with it on).
@@ -96,9 +111,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Demo mode only: who can sign in, and how.
+fn print_demo_logins() {
+    // On stderr, so stdout stays pure log lines (JSON when asked).
+    eprintln!("Demo sign-in details (demo mode only):");
+    for login in engine::seed::DEMO_LOGINS {
+        eprintln!(
+            "  {:<7} {:<26} password {:<22} {}",
+            login.role.as_str(),
+            login.email,
+            login.password,
+            login.account.map_or("(operator staff)".to_owned(), |a| format!("account {a}"))
+        );
+    }
 }
 
 /// `tollgate seed`.

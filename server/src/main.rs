@@ -6,7 +6,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    server::telemetry::init(cli.log_format);
+    let target = match cli.command {
+        Command::Serve(_) => server::telemetry::LogTarget::Stdout,
+        _ => server::telemetry::LogTarget::Stderr,
+    };
+    server::telemetry::init(cli.log_format, target);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -18,6 +22,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => server::serve(args).await,
             Command::Seed(args) => server::seed(args).await,
+            Command::Account(command) => server::commands::account(command).await,
+            Command::User(command) => server::commands::user(command).await,
+            Command::Key(command) => server::commands::key(command).await,
         }
     });
     match outcome {

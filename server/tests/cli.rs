@@ -4,6 +4,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Kills the server when a test ends, even by panicking.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn tollgate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
     for (key, _) in std::env::vars() {
@@ -87,15 +97,16 @@ fn an_unreadable_catalog_stops_serve_with_a_message_naming_the_file() {
 fn serve_creates_the_database_logs_json_and_answers_health_checks() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("fresh/sub/tollgate.db");
-    let mut child = tollgate()
+    let mut child = Running(tollgate()
         .args(["serve", "--addr", "127.0.0.1:0", "--demo"])
         .arg("--database")
         .arg(format!("sqlite://{}", db.display()))
         .env("TOLLGATE_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
+        .expect("spawn"));
+    let stdout = child.0.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut url = None;
@@ -111,8 +122,7 @@ fn serve_creates_the_database_logs_json_and_answers_health_checks() {
     let url = url.expect("the server announced its URL");
     assert!(db.exists(), "the database file and its folders were created");
     let health = raw_http::get_status(&format!("{url}/readyz"));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert_eq!(health, 200);
 }
 
@@ -127,5 +137,140 @@ mod raw_http {
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("read");
         response.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+    }
+}
+
+fn db_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("ops.db").display())
+}
+
+#[test]
+fn operators_list_accounts_add_users_and_create_keys_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = db_url(&dir);
+    // Seed the demo data by starting and stopping nothing: `seed` adds generated accounts.
+    let seeded = tollgate().args(["seed", "--accounts", "3", "--days", "2", "--database", &url]).output().expect("seed");
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+
+    let listed = tollgate().args(["account", "list", "--json", "--database", &url]).output().expect("list");
+    assert!(listed.status.success());
+    let accounts: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json");
+    assert_eq!(accounts.as_array().map(Vec::len), Some(3));
+    let account = accounts[0]["id"].as_str().expect("id").to_owned();
+    assert!(accounts[0]["plan"].is_string() && accounts[0]["status"].is_string());
+    let table = tollgate().args(["account", "list", "--database", &url]).output().expect("table");
+    assert!(String::from_utf8_lossy(&table.stdout).contains(&account));
+
+    let added = tollgate()
+        .args(["user", "add", "--email", "Ops@Example.com", "--role", "owner", "--account", &account, "--database", &url])
+        .output()
+        .expect("user add");
+    let out = String::from_utf8_lossy(&added.stdout);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(out.contains("ops@example.com") && out.contains("Password (shown once): "), "{out}");
+    let again = tollgate()
+        .args(["user", "add", "--email", "ops@example.com", "--role", "owner", "--account", &account, "--database", &url])
+        .env("TOLLGATE_USER_PASSWORD", "long enough")
+        .output()
+        .expect("dup");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let bad_role = tollgate().args(["user", "add", "--email", "x@example.com", "--role", "root", "--database", &url]).output().expect("role");
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role `root`"));
+
+    let key = tollgate().args(["key", "create", "--account", &account, "--name", "ci", "--database", &url]).output().expect("key");
+    let plaintext = String::from_utf8_lossy(&key.stdout).trim().to_owned();
+    assert!(plaintext.starts_with("tg_live_") && plaintext.len() == 40, "{plaintext}");
+    let service = tollgate().args(["key", "create", "--service", "--name", "backend", "--database", &url]).output().expect("svc");
+    assert!(String::from_utf8_lossy(&service.stdout).trim().starts_with("tg_svc_"));
+    let neither = tollgate().args(["key", "create", "--name", "x", "--database", &url]).output().expect("neither");
+    assert!(!neither.status.success());
+    let missing = tollgate().args(["key", "create", "--account", "acc_nope", "--name", "x", "--database", &url]).output().expect("missing");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no account acc_nope"));
+}
+
+/// Starts the real binary with demo data; returns it, its base URL, and its log lines so far.
+fn start_demo_server(dir: &tempfile::TempDir) -> (Running, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = Running(tollgate()
+        .args(["serve", "--addr", "127.0.0.1:0", "--demo", "--database", &db_url(dir)])
+        .env("TOLLGATE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.0.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.0.stderr.take().expect("stderr")),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) {
+            if let Some(at) = line.find("Tollgate is serving at ") {
+                let url = line[at + 23..].split('"').next().expect("url").to_owned();
+                return (child, url, rx);
+            }
+        }
+    }
+    panic!("the server did not start");
+}
+
+#[tokio::test]
+async fn keys_passwords_and_session_ids_never_appear_in_the_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, base, logs) = start_demo_server(&dir);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let signed_in = client
+        .post(format!("{base}/api/session/sign_in"))
+        .header("origin", &base)
+        .form(&[("email", "owner@initech.example"), ("password", "initech-owner-demo")])
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = signed_in.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/keys/create"))
+        .header("origin", &base)
+        .header("cookie", &cookie)
+        .form(&[("name", "log test"), ("environment", "live")])
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let key = created["plaintext"].as_str().expect("plaintext").to_owned();
+    for _ in 0..3 {
+        let ok = client.get(format!("{base}/api/license/status")).bearer_auth(&key).send().await.expect("use");
+        assert_eq!(ok.status(), 200);
+    }
+    let wrong = format!("{}X", &key[..39]);
+    let _ = client.get(format!("{base}/api/license/status")).bearer_auth(&wrong).send().await;
+    let _ = client
+        .post(format!("{base}/api/session/sign_in"))
+        .header("origin", &base)
+        .form(&[("email", "owner@initech.example"), ("password", "a wrong password")])
+        .send()
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(child);
+
+    let captured: Vec<String> = logs.try_iter().collect();
+    let all = captured.join("\n");
+    assert!(all.contains("API key created"), "the logs were captured: {all:.500}");
+    assert!(all.contains("signed in"));
+    let session_token = cookie.trim_start_matches("tg_session=");
+    for secret in [&key[8..], &wrong[8..], session_token, "initech-owner-demo", "a wrong password"] {
+        // The demo banner prints demo passwords by design; it is not a log line.
+        let leaked: Vec<_> = captured.iter().filter(|l| l.contains(secret) && !l.starts_with("  ")).collect();
+        assert!(leaked.is_empty(), "a secret reached the logs: {leaked:?}");
     }
 }

@@ -2,30 +2,34 @@ use leptos::prelude::*;
 use model::quota::format_number;
 use model::DayCount;
 
-const CHART_ID: &str = "api-calls-chart";
-
 /// The 7-day API-calls chart. The numbers are in the server-rendered HTML as a table, so
-/// they are there before the WASM loads (and without it); the browser then draws the
-/// chart with ECharts.
+/// they are there before the WASM loads (and without it). The chart itself is an ECharts
+/// option built with charming on the server (`option_json`); the browser only hands it to
+/// ECharts, which keeps charming's serialiser out of the WASM bundle.
 #[component]
-pub fn UsageChart(series: Vec<DayCount>) -> impl IntoView {
+pub fn UsageChart(series: Vec<DayCount>, option_json: String) -> impl IntoView {
     let total: f64 = series.iter().map(|d| d.value).sum();
-    let rows = series.clone();
+    let chart_ref = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| draw(&series));
+    Effect::new(move |_| {
+        if let Some(element) = chart_ref.get() {
+            draw(&element, &option_json);
+        }
+    });
     #[cfg(not(feature = "hydrate"))]
-    let _ = series;
+    let _ = option_json;
     view! {
         <p class="text-sm text-slate-500" data-testid="chart-total">
             {format!("{} calls in 7 days", format_number(total))}
         </p>
-        <div id=CHART_ID data-testid="chart" class="mt-2 h-60 w-full min-w-0" role="img" aria-label="Bar chart of API calls per day for the last 7 days; the numbers are in the table below."></div>
+        <div node_ref=chart_ref id="api-calls-chart" data-testid="chart" class="mt-2 h-60 w-full min-w-0" role="img"
+             aria-label="Bar chart of API calls per day for the last 7 days; the numbers are in the table below."></div>
         <details class="mt-2 text-sm">
             <summary class="cursor-pointer text-slate-600 hover:text-slate-900">"Show the numbers"</summary>
             <table class="mt-2 w-full text-left" data-testid="chart-table">
                 <thead><tr><th class="py-1 font-medium text-slate-500">"Day (UTC)"</th><th class="py-1 text-right font-medium text-slate-500">"API calls"</th></tr></thead>
                 <tbody>
-                    {rows.into_iter().map(|d| view! {
+                    {series.into_iter().map(|d| view! {
                         <tr class="border-t border-slate-100">
                             <td class="py-1" data-day=d.day.to_string()>{d.day.format("%a %b %-d").to_string()}</td>
                             <td class="py-1 text-right tabular-nums" data-value=d.value.to_string()>{format_number(d.value)}</td>
@@ -37,21 +41,13 @@ pub fn UsageChart(series: Vec<DayCount>) -> impl IntoView {
     }
 }
 
-#[cfg(feature = "hydrate")]
-fn draw(series: &[DayCount]) {
+/// The ECharts option for a daily series, built with charming. Server only.
+#[cfg(feature = "ssr")]
+pub fn daily_bar_option(series: &[DayCount], name: &str) -> String {
     use charming::component::{Axis, Grid};
     use charming::element::{AxisType, Tooltip, Trigger};
     use charming::series::Bar;
-    use charming::{Chart, WasmRenderer};
-
-    let Some(window) = web_sys::window() else { return };
-    // Without ECharts (blocked or failed to load) the table still carries the numbers.
-    if !js_sys::Reflect::has(&window, &wasm_bindgen::JsValue::from_str("echarts")).unwrap_or(false) {
-        return;
-    }
-    let Some(element) = window.document().and_then(|d| d.get_element_by_id(CHART_ID)) else { return };
-    let width = u32::try_from(element.client_width()).unwrap_or(0).max(200);
-    let height = u32::try_from(element.client_height()).unwrap_or(0).max(160);
+    use charming::Chart;
 
     let labels: Vec<String> = series.iter().map(|d| d.day.format("%a %-d").to_string()).collect();
     let values: Vec<f64> = series.iter().map(|d| d.value).collect();
@@ -60,8 +56,33 @@ fn draw(series: &[DayCount]) {
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(Axis::new().type_(AxisType::Category).data(labels))
         .y_axis(Axis::new().type_(AxisType::Value))
-        .series(Bar::new().name("API calls").data(values).bar_width("55%"));
-    if let Err(err) = WasmRenderer::new(width, height).render(CHART_ID, &chart) {
-        leptos::logging::warn!("chart not drawn: {err:?}");
+        .series(Bar::new().name(name).data(values).bar_width("55%"));
+    serde_json::to_string(&chart).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(feature = "hydrate")]
+mod echarts {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        pub type Instance;
+        #[wasm_bindgen(js_namespace = echarts, js_name = init)]
+        pub fn init(element: &web_sys::HtmlElement) -> Instance;
+        #[wasm_bindgen(method, js_name = setOption)]
+        pub fn set_option(this: &Instance, option: &JsValue);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn draw(element: &web_sys::HtmlElement, option_json: &str) {
+    let Some(window) = web_sys::window() else { return };
+    // Without ECharts (blocked or failed to load) the table still carries the numbers.
+    if !js_sys::Reflect::has(&window, &wasm_bindgen::JsValue::from_str("echarts")).unwrap_or(false) {
+        return;
+    }
+    match js_sys::JSON::parse(option_json) {
+        Ok(option) => echarts::init(element).set_option(&option),
+        Err(_) => leptos::logging::warn!("chart option is not JSON; the table below has the numbers"),
     }
 }

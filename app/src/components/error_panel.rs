@@ -3,11 +3,19 @@ use leptos::prelude::*;
 
 /// An error shown in place of the content that failed, with a way to try again.
 #[component]
-pub fn ErrorPanel(error: AppError, retry: Callback<()>) -> impl IntoView {
+pub fn ErrorPanel(
+    error: AppError,
+    retry: Callback<()>,
+    #[prop(default = "We couldn't load your usage.")] title: &'static str,
+) -> impl IntoView {
+    let signed_out = error == AppError::Unauthorized;
     view! {
         <div role="alert" data-testid="error" class="rounded-xl border border-red-200 bg-red-50 p-4 text-red-900">
-            <p class="font-semibold">"We couldn't load your usage."</p>
+            <p class="font-semibold">{title}</p>
             <p class="mt-1 text-sm" data-testid="error-message">{error.to_string()}</p>
+            <Show when=move || signed_out>
+                <a href="/signin" class="mt-2 inline-block text-sm font-medium underline">"Sign in again"</a>
+            </Show>
             <button
                 type="button"
                 data-testid="retry"

@@ -1,13 +1,13 @@
 //! `/dashboard`: the customer's license, quotas, 7-day chart and plan.
 
-use crate::api::get_overview;
+use crate::api::{get_dashboard, Dashboard};
+use crate::components::frame::Frame;
 use crate::components::chart::UsageChart;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::meter::QuotaMeter;
 use crate::components::plan_card::PlanCard;
 use crate::components::status_header::LicenseHeader;
 use leptos::prelude::*;
-use model::Overview;
 
 /// How often the dashboard refreshes itself without a reload.
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
@@ -15,7 +15,7 @@ const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let refreshes = RwSignal::new(0u32);
-    let overview = Resource::new(move || refreshes.get(), |_| get_overview());
+    let overview = Resource::new(move || refreshes.get(), |_| get_dashboard());
 
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -26,26 +26,20 @@ pub fn DashboardPage() -> impl IntoView {
     let refresh = Callback::new(move |()| refreshes.update(|n| *n += 1));
 
     view! {
-        <div class="min-h-screen">
-            <header class="border-b border-slate-200 bg-white">
-                <div class="mx-auto flex max-w-6xl items-center justify-between gap-3 px-4 py-3">
-                    <a href="/dashboard" class="flex items-center gap-2 font-semibold text-slate-900">
-                        <span class="inline-block h-6 w-6 rounded-md bg-indigo-600" aria-hidden="true"></span>
-                        "Tollgate"
-                    </a>
-                    <button
-                        type="button"
-                        data-testid="refresh"
-                        class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                        on:click=move |_| refresh.run(())
-                    >
-                        "Refresh"
-                    </button>
-                </div>
-            </header>
+        <Frame>
+            <div class="mx-auto flex max-w-6xl justify-end px-4 pt-3">
+                <button
+                    type="button"
+                    data-testid="refresh"
+                    class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    on:click=move |_| refresh.run(())
+                >
+                    "Refresh"
+                </button>
+            </div>
             <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-slate-500">"Loading your usage…"</p> }>
                 {move || overview.get().map(|result| match result {
-                    Ok(data) => view! { <Dashboard data /> }.into_any(),
+                    Ok(data) => view! { <DashboardView data /> }.into_any(),
                     Err(error) => view! {
                         <main class="mx-auto max-w-6xl px-4 py-6">
                             <ErrorPanel error retry=refresh />
@@ -53,12 +47,13 @@ pub fn DashboardPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
-        </div>
+        </Frame>
     }
 }
 
 #[component]
-fn Dashboard(data: Overview) -> AnyView {
+fn DashboardView(data: Dashboard) -> AnyView {
+    let Dashboard { overview: data, chart_option } = data;
     let updated = data.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let updated_iso = data.generated_at.to_rfc3339();
     let last_usage = data
@@ -68,13 +63,12 @@ fn Dashboard(data: Overview) -> AnyView {
     let quotas = data.quotas.clone();
     view! {
         <LicenseHeader license=data.license.clone() plan=data.plan.clone() portal=data.billing_portal_url.clone() />
-        <main class="mx-auto max-w-6xl px-4 py-6" data-testid="dashboard">
+        <main class="mx-auto max-w-6xl px-4 pb-6 pt-2" data-testid="dashboard">
             <div class="mb-4 flex flex-wrap items-baseline justify-between gap-2">
                 <h1 class="text-xl font-semibold">"Your usage"</h1>
-                <p class="text-xs text-slate-500">
-                    "Last updated "
-                    <time data-testid="last-updated" datetime=updated_iso>{updated}</time>
-                    " · last activity " {last_usage}
+                <p class="flex flex-col text-xs text-slate-500 md:flex-row md:gap-3">
+                    <span>"Last updated " <time data-testid="last-updated" datetime=updated_iso>{updated}</time></span>
+                    <span>"Last activity " {last_usage}</span>
                 </p>
             </div>
             <div class="grid grid-cols-1 gap-4 md:grid-cols-3" data-testid="dashboard-grid">
@@ -87,7 +81,7 @@ fn Dashboard(data: Overview) -> AnyView {
                 <PlanCard plan=data.plan.clone() portal=data.billing_portal_url.clone() />
                 <section class="min-w-0 rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-3" aria-labelledby="chart-title">
                     <h2 id="chart-title" class="mb-1 font-semibold">"API calls, last 7 days"</h2>
-                    <UsageChart series=data.api_calls_7d.clone() />
+                    <UsageChart series=data.api_calls_7d.clone() option_json=chart_option />
                 </section>
             </div>
         </main>

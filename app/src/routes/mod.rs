@@ -1,4 +1,8 @@
 //! One file per page.
 
+pub mod account;
+pub mod admin;
 pub mod dashboard;
+pub mod keys;
 pub mod not_found;
+pub mod signin;

@@ -1,15 +1,31 @@
 //! One JSON error envelope for every API answer: `{"error": {"code", "message"}}`.
 
-use axum::http::StatusCode;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use engine::auth::KeyRejection;
 use engine::EngineError;
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
+    Key(KeyRejection),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request body is too large; the limit is {0} bytes")]
+    TooLarge(usize),
+    #[error("send the body as JSON with `Content-Type: application/json`")]
+    UnsupportedMediaType,
     #[error("{message}")]
     Unavailable { message: String },
     #[error("internal error")]
@@ -19,7 +35,14 @@ pub enum ApiError {
 impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
+            ApiError::Key(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -29,11 +52,24 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> Self {
         match err {
-            EngineError::NotFound("account") => ApiError::NotFound(
-                "no account to show: start the server with --demo, or create an account first".into(),
-            ),
             EngineError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            EngineError::Invalid { field, message } => ApiError::Invalid { field: field.into(), message: format!("{field}: {message}") },
+            EngineError::Conflict { message, .. } | EngineError::LimitReached(message) => ApiError::Conflict(message),
+            EngineError::Forbidden(message) => ApiError::Forbidden(message.into()),
+            EngineError::Unauthorized | EngineError::BadCredentials => ApiError::Key(KeyRejection::Missing),
             other => ApiError::Internal(other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+            JsonRejection::JsonSyntaxError(err) => ApiError::BadRequest(format!("the body is not valid JSON: {}", err.body_text())),
+            JsonRejection::JsonDataError(err) => ApiError::Invalid { field: "body".into(), message: err.body_text() },
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(crate::api::BODY_LIMIT),
+            other => ApiError::BadRequest(other.body_text()),
         }
     }
 }
@@ -49,6 +85,25 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+        let mut body = json!({ "error": { "code": code, "message": message } });
+        if let ApiError::Invalid { field, .. } = &self {
+            body["error"]["field"] = json!(field);
+        }
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Key(_)) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// `Json<T>` whose rejections use the error envelope.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
     }
 }

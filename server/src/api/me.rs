@@ -1,8 +1,10 @@
 //! The viewer's own usage and license, as JSON:
 //! `GET /api/v1/users/me/usage`, `GET /api/license/status`, `GET /api/license/quotas`.
-//! Shapes follow the design notes; no license id or key ever appears.
+//! Shapes follow the design notes; no license id or key ever appears. The account is the
+//! signed-in session's or the customer key's, never one named in the request.
 
 use super::ApiError;
+use crate::auth::Customer;
 use app::state::AppState;
 use axum::extract::State;
 use axum::response::Redirect;
@@ -21,9 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/license/quotas", get(license_quotas))
 }
 
-async fn overview(state: &AppState) -> Result<Overview, ApiError> {
-    let account = state.viewer_account().await?;
-    Ok(state.engine.overview(&account, Utc::now()).await?)
+async fn overview(state: &AppState, customer: &Customer) -> Result<Overview, ApiError> {
+    Ok(state.engine.overview(&customer.account, Utc::now()).await?)
 }
 
 /// `GET /api/v1/users/me/usage`, the shape of the usage-dashboard notes, generalised to
@@ -44,8 +45,8 @@ pub struct UsagePlan {
     pub limits: BTreeMap<String, f64>,
 }
 
-async fn usage(State(state): State<AppState>) -> Result<Json<UsageResponse>, ApiError> {
-    let o = overview(&state).await?;
+async fn usage(State(state): State<AppState>, customer: Customer) -> Result<Json<UsageResponse>, ApiError> {
+    let o = overview(&state, &customer).await?;
     let mut limits: BTreeMap<String, f64> = o.quotas.iter().map(|q| (q.meter.clone(), q.limit)).collect();
     limits.insert("rpm".into(), o.plan.rate_limit_per_minute as f64);
     limits.insert("daily_requests".into(), o.plan.rate_limit_per_day as f64);
@@ -112,8 +113,8 @@ fn quota_views(o: &Overview) -> BTreeMap<String, QuotaView> {
         .collect()
 }
 
-async fn license_status(State(state): State<AppState>) -> Result<Json<LicenseStatusResponse>, ApiError> {
-    let o = overview(&state).await?;
+async fn license_status(State(state): State<AppState>, customer: Customer) -> Result<Json<LicenseStatusResponse>, ApiError> {
+    let o = overview(&state, &customer).await?;
     Ok(Json(LicenseStatusResponse {
         quotas: quota_views(&o),
         account_name: o.license.account_name,
@@ -131,7 +132,7 @@ async fn license_status(State(state): State<AppState>) -> Result<Json<LicenseSta
     }))
 }
 
-async fn license_quotas(State(state): State<AppState>) -> Result<Json<BTreeMap<String, QuotaView>>, ApiError> {
-    let o = overview(&state).await?;
+async fn license_quotas(State(state): State<AppState>, customer: Customer) -> Result<Json<BTreeMap<String, QuotaView>>, ApiError> {
+    let o = overview(&state, &customer).await?;
     Ok(Json(quota_views(&o)))
 }

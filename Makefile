@@ -1,0 +1,45 @@
+# Tollgate. Quick start: `make run` serves the demo; `make test` runs every test.
+# Both install what they are missing first (scripts/setup.sh), so a fresh machine works.
+
+SHELL := /bin/bash
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+SITE_RELEASE := $(CARGO_TARGET_DIR)/site
+SITE_DEV := $(CARGO_TARGET_DIR)/site-dev
+# `make run` serves demo data unless told otherwise; every other TOLLGATE_* setting in
+# the environment passes straight through to the binary.
+export TOLLGATE_DEMO ?= 1
+
+.PHONY: run build test test-rust test-e2e lint bench-db clean-site
+
+## Build the optimised site and serve it with demo data at http://127.0.0.1:3000.
+run: build
+	LEPTOS_SITE_ROOT=$(SITE_RELEASE) $(CARGO_TARGET_DIR)/release/tollgate serve
+
+## The release binary and the optimised WASM site.
+build:
+	scripts/setup.sh
+	scripts/build-site.sh release $(SITE_RELEASE)
+	cargo build --release -p server
+
+## Every test: lints, Rust unit and integration tests, and the Playwright suite.
+test: lint test-rust test-e2e
+
+lint:
+	scripts/setup.sh
+	cargo clippy --all-targets -- -D warnings
+
+test-rust:
+	scripts/setup.sh
+	cargo test
+
+test-e2e:
+	scripts/setup.sh --browser
+	scripts/build-site.sh dev $(SITE_DEV)
+	cargo build -p server
+	cd end2end && npx playwright test
+
+## A database of 1,000 accounts with 90 days of history, for the benchmarks.
+bench-db: build
+	rm -f $(CARGO_TARGET_DIR)/bench.db*
+	$(CARGO_TARGET_DIR)/release/tollgate seed --accounts 1000 --days 90 --database sqlite://$(CARGO_TARGET_DIR)/bench.db

@@ -1,0 +1,32 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+use model::{AccountSummary, ApiKeyView, CreatedKey};
+
+#[cfg(feature = "ssr")]
+fn admin() -> Result<(crate::state::AppState, engine::auth::Viewer), AppError> {
+    let state = crate::state::AppState::get()?;
+    let viewer = crate::state::require_viewer()?;
+    viewer.require(model::Role::Admin)?;
+    Ok((state, viewer))
+}
+
+/// Every account, for operator staff.
+#[server(endpoint = "admin/accounts")]
+pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
+    let (state, _) = admin()?;
+    Ok(state.engine.list_accounts().await?)
+}
+
+#[server(endpoint = "admin/service_keys")]
+pub async fn list_service_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    let (state, _) = admin()?;
+    Ok(state.engine.list_service_keys().await?)
+}
+
+/// A service key for the operator's backend; only admins (and the CLI) create them.
+#[server(endpoint = "admin/service_keys/create")]
+pub async fn create_service_key(name: String) -> Result<CreatedKey, AppError> {
+    let (state, viewer) = admin()?;
+    let name = engine::auth::KeyName::parse(&name)?;
+    Ok(state.engine.create_key(&viewer.email, None, model::KeyKind::Service, &name, None, chrono::Utc::now()).await?)
+}

@@ -1,0 +1,79 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+use model::SessionUser;
+
+/// Only same-site paths, so `next` cannot send anyone elsewhere.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/dashboard".to_owned())
+}
+
+/// The signed-in user, or `None`.
+#[server(endpoint = "session/me")]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    Ok(crate::state::current_viewer().map(|viewer| viewer.public()))
+}
+
+/// Whether customers may sign up themselves.
+#[server(endpoint = "session/options")]
+pub async fn signup_enabled() -> Result<bool, AppError> {
+    Ok(crate::state::AppState::get()?.signup_enabled)
+}
+
+/// Signs in: a new session (and session id) every time, then on to `next`.
+#[server(endpoint = "session/sign_in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip());
+    // Whatever session the browser had is over; the new one gets a new id.
+    if let Some(previous) = crate::state::current_viewer() {
+        state.engine.end_session(&previous).await?;
+    }
+    let (token, _) = state.engine.sign_in(&email, &password, client, chrono::Utc::now()).await?;
+    crate::state::set_cookie(&state.session_cookie(&token));
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
+}
+
+/// Creates an account on the free plan with its owner, and signs them in.
+#[server(endpoint = "session/sign_up")]
+pub async fn sign_up(email: String, password: String, account_name: String) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    if !state.signup_enabled {
+        return Err(engine::EngineError::Forbidden("sign-up is turned off; ask the operator for an account").into());
+    }
+    let (token, _) = state.engine.sign_up(&email, &password, &account_name, chrono::Utc::now()).await?;
+    crate::state::set_cookie(&state.session_cookie(&token));
+    leptos_axum::redirect("/dashboard");
+    Ok(())
+}
+
+/// Ends the session.
+#[server(endpoint = "session/sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    if let Some(viewer) = crate::state::current_viewer() {
+        state.engine.end_session(&viewer).await?;
+    }
+    crate::state::set_cookie(&state.cleared_cookie());
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// Changes the password; this session continues under a new id, and with
+/// `sign_out_others` every other session ends.
+#[server(endpoint = "session/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    sign_out_others: Option<String>,
+) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let viewer = crate::state::require_viewer()?;
+    let token = state
+        .engine
+        .change_password(&viewer, &current_password, &new_password, sign_out_others.is_some(), chrono::Utc::now())
+        .await?;
+    crate::state::set_cookie(&state.session_cookie(&token));
+    Ok(())
+}

@@ -1,0 +1,23 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+use model::Overview;
+use serde::{Deserialize, Serialize};
+
+/// The dashboard's data: the overview and the chart built from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub overview: Overview,
+    /// The 7-day chart as an ECharts option (JSON), built with charming on the server.
+    pub chart_option: String,
+}
+
+/// The signed-in viewer's overview: license, plan, quotas and the 7-day series.
+#[server(endpoint = "overview")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    let state = crate::state::AppState::get()?;
+    let viewer = crate::state::require_viewer()?;
+    let account = viewer.account().map_err(AppError::from)?;
+    let overview = state.engine.overview(account, chrono::Utc::now()).await?;
+    let chart_option = crate::components::chart::daily_bar_option(&overview.api_calls_7d, "API calls");
+    Ok(Dashboard { overview, chart_option })
+}

@@ -1,0 +1,110 @@
+//! `/admin`: the operator's console. Anyone else gets a proper 403 page.
+
+use crate::api::admin::{list_accounts, list_service_keys, CreateServiceKey};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::frame::{action_error, ActionError, Frame, SessionContext};
+use crate::components::when;
+use leptos::prelude::*;
+use model::Role;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    // The status must be set before the page streams, so it is decided from the session the
+    // server resolved for this request, synchronously.
+    #[cfg(feature = "ssr")]
+    if !crate::state::current_viewer().is_some_and(|v| v.role == Role::Admin) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::FORBIDDEN);
+        }
+    }
+    let session = expect_context::<SessionContext>().0;
+    view! {
+        <Frame>
+            <Suspense fallback=|| ()>
+                {move || session.get().map(|user| {
+                    let is_admin = matches!(&user, Ok(Some(u)) if u.role == Role::Admin);
+                    if is_admin { view! { <Console /> }.into_any() } else { view! { <Forbidden /> }.into_any() }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}
+
+#[component]
+fn Forbidden() -> impl IntoView {
+    view! {
+        <main class="mx-auto max-w-xl px-4 py-16 text-center" data-testid="forbidden">
+            <p class="text-sm font-semibold text-red-700">"403"</p>
+            <h1 class="mt-1 text-2xl font-semibold">"Admins only"</h1>
+            <p class="mt-2 text-slate-600">"This page is for the operator's staff. Your account's pages are on your dashboard."</p>
+            <a class="mt-6 inline-block rounded-md bg-indigo-600 px-4 py-2 text-white hover:bg-indigo-700" href="/dashboard">"Go to your dashboard"</a>
+        </main>
+    }
+}
+
+#[component]
+fn Console() -> impl IntoView {
+    let create = ServerAction::<CreateServiceKey>::new();
+    let accounts = Resource::new(|| (), |_| list_accounts());
+    let service_keys = Resource::new(move || create.version().get(), |_| list_service_keys());
+    let retry = Callback::new(move |()| accounts.refetch());
+    view! {
+        <main class="mx-auto max-w-6xl px-4 py-6" data-testid="admin-console">
+            <h1 class="mb-4 text-xl font-semibold">"Admin console"</h1>
+            <section class="mb-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="accounts-title">
+                <h2 id="accounts-title" class="mb-3 font-semibold">"Accounts"</h2>
+                <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                    {move || accounts.get().map(|result| match result {
+                        Ok(list) => view! {
+                            <table class="w-full text-left text-sm" data-testid="accounts-table">
+                                <thead><tr class="text-slate-500">
+                                    <th class="py-1 pr-3 font-medium">"Account"</th><th class="py-1 pr-3 font-medium">"Plan"</th>
+                                    <th class="py-1 pr-3 font-medium">"Status"</th><th class="py-1 pr-3 font-medium">"Seats"</th>
+                                    <th class="py-1 font-medium">"Expires"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|a| view! {
+                                        <tr class="border-t border-slate-100">
+                                            <td class="py-1 pr-3"><div class="font-medium">{a.name}</div><div class="font-mono text-xs text-slate-500">{a.id}</div></td>
+                                            <td class="py-1 pr-3">{a.plan}</td>
+                                            <td class="py-1 pr-3">{a.status.label()}</td>
+                                            <td class="py-1 pr-3 tabular-nums">{a.seats}</td>
+                                            <td class="py-1">{a.expires_at.as_ref().map_or_else(|| "—".to_owned(), when)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorPanel error retry title="We couldn't load the accounts." /> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+            <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
+                <h2 id="svc-title" class="mb-1 font-semibold">"Service keys"</h2>
+                <p class="mb-3 text-sm text-slate-600">"For the operator's backend: they act for any account on the REST API."</p>
+                <ActionForm action=create>
+                    <div class="flex flex-col gap-2 md:flex-row">
+                        <input name="name" type="text" required maxlength="100" aria-label="Service key name" placeholder="billing backend"
+                               class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2" />
+                        <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700">"Create service key"</button>
+                    </div>
+                </ActionForm>
+                <div class="mt-2"><ActionError error=action_error(create.value()) /></div>
+                {move || create.value().get().and_then(Result::ok).map(|created| view! {
+                    <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900" data-testid="new-service-key">
+                        {created.plaintext}
+                    </p>
+                    <p class="mt-1 text-xs text-slate-500">"Copy it now: it will not be shown again."</p>
+                })}
+                <Suspense fallback=|| ()>
+                    <ul class="mt-3 space-y-1 text-sm">
+                        {move || service_keys.get().and_then(Result::ok).map(|keys| keys.into_iter().map(|k| view! {
+                            <li class="flex flex-wrap gap-x-3"><span class="font-medium">{k.name}</span><span class="font-mono text-slate-500">{format!("{}…", k.prefix)}</span>
+                                <span class="text-slate-500">{if k.revoked_at.is_some() { "revoked" } else { "active" }}</span></li>
+                        }).collect_view())}
+                    </ul>
+                </Suspense>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,32 @@
+//! Who is asking: users and passwords, server-side sessions, API keys, sign-in throttling.
+
+pub mod credentials;
+pub mod keys;
+pub mod sessions;
+mod throttle;
+pub mod users;
+
+pub use credentials::{generate_password, Email, KeyName, Password};
+pub use keys::{KeyPrincipal, KeyRejection};
+pub use sessions::{SessionConfig, SessionToken, Viewer};
+pub(crate) use throttle::SignInThrottle;
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of a secret, as lowercase hex: what the database stores instead of the secret.
+pub(crate) fn sha256_hex(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for byte in digest {
+        out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+/// `len` random characters from `[A-Za-z0-9]`, from the OS's CSPRNG.
+pub(crate) fn random_base62(len: usize) -> String {
+    use rand::distributions::Alphanumeric;
+    use rand::Rng;
+    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+}

@@ -1,0 +1,82 @@
+//! The operator subcommands: accounts, users and keys.
+
+use crate::cli::{AccountCommand, KeyCommand, UserCommand};
+use crate::open_engine;
+use anyhow::Context;
+use engine::auth::{Email, KeyName, Password};
+use engine::AccountId;
+use model::{KeyKind, Role};
+
+/// `tollgate account …`
+pub async fn account(command: AccountCommand) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::List { store, json } => {
+            let engine = open_engine(&store, None).await?;
+            let accounts = engine.list_accounts().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&accounts)?);
+            } else {
+                println!("{:<36} {:<28} {:<12} STATUS", "ID", "NAME", "PLAN");
+                for a in accounts {
+                    println!("{:<36} {:<28} {:<12} {}", a.id, a.name, a.plan, a.status.as_str());
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `tollgate user …`
+pub async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { store, email, account, role, password } => {
+            let engine = open_engine(&store, None).await?;
+            let email = Email::parse(&email)?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let account = account.as_deref().map(AccountId::parse).transpose()?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (engine::auth::generate_password(), true),
+            };
+            let password = Password::parse(&password)?;
+            engine
+                .create_user(&email, &password, role, account.as_ref(), chrono::Utc::now())
+                .await
+                .context("cannot add the user")?;
+            println!("Added {} ({}).", email, role.as_str());
+            if generated {
+                println!("Password (shown once): {}", password.expose_for_cli());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `tollgate key …`
+pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Create { store, service, account, name, environment } => {
+            let engine = open_engine(&store, None).await?;
+            let name = KeyName::parse(&name)?;
+            let (account, kind) = if service {
+                (None, KeyKind::Service)
+            } else {
+                let kind = match environment.as_str() {
+                    "live" => KeyKind::Live,
+                    "test" => KeyKind::Test,
+                    other => anyhow::bail!("--environment must be live or test, not {other}"),
+                };
+                (account.as_deref().map(AccountId::parse).transpose()?, kind)
+            };
+            if let Some(id) = &account {
+                if !engine.list_accounts().await?.iter().any(|a| a.id == id.as_str()) {
+                    anyhow::bail!("no account {id}; `tollgate account list` shows them");
+                }
+            }
+            let created = engine.create_key("cli", account.as_ref(), kind, &name, None, chrono::Utc::now()).await?;
+            println!("{}", created.plaintext);
+            eprintln!("Created {} key {} ({}). Store it now: it is shown only this once.", kind.tag(), created.key.id, created.key.name);
+            Ok(())
+        }
+    }
+}

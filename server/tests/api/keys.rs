@@ -1,0 +1,124 @@
+//! API keys over REST: creation, listing, revocation, and what is stored.
+
+use crate::helpers::*;
+use chrono::Utc;
+use engine::auth::KeyName;
+use engine::AccountId;
+use model::KeyKind;
+use serde_json::Value;
+
+async fn owner_key(app: &TestApp) -> String {
+    let account = AccountId::parse("acc_initech").expect("id");
+    let name = KeyName::parse("bootstrap").expect("name");
+    app.engine.create_key("test", Some(&account), KeyKind::Live, &name, None, Utc::now()).await.expect("key").plaintext
+}
+
+#[tokio::test]
+async fn a_key_created_over_rest_is_shown_once_and_stored_only_as_a_hash() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let key = owner_key(&app).await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/user/keys", app.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "name": "deploy bot", "environment": "test" }))
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.expect("json");
+    let plaintext = created["plaintext"].as_str().expect("plaintext").to_owned();
+    assert!(plaintext.starts_with("tg_test_") && plaintext.len() == 40, "{plaintext}");
+    assert!(plaintext.starts_with(created["key"]["prefix"].as_str().expect("prefix")));
+
+    let listed = app.get_with_key(&key, "/api/v1/user/keys").await.text().await.expect("list");
+    assert!(listed.contains("deploy bot") && !listed.contains(&plaintext) && !listed.contains("key_hash"));
+
+    let dump: Vec<(String, String, String, String)> = sqlx::query_as("SELECT id, key_hash, prefix, name FROM api_keys")
+        .fetch_all(app.engine.db().pool())
+        .await
+        .expect("rows");
+    for row in dump {
+        let text = format!("{row:?}");
+        assert!(!text.contains(&plaintext[8..]), "the database holds the secret: {text}");
+    }
+    assert!(app.get_with_key(&plaintext, "/api/v1/users/me/usage").await.status().is_success());
+}
+
+#[tokio::test]
+async fn a_revoked_key_fails_on_the_very_next_request() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let key = owner_key(&app).await;
+    let victim: Value = app
+        .client
+        .post(format!("{}/api/v1/user/keys", app.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "name": "to revoke" }))
+        .send()
+        .await
+        .expect("r")
+        .json()
+        .await
+        .expect("json");
+    let plaintext = victim["plaintext"].as_str().expect("plaintext");
+    let id = victim["key"]["id"].as_str().expect("id");
+    // Warm the cache, so revocation must evict it.
+    assert_eq!(app.get_with_key(plaintext, "/api/license/status").await.status(), 200);
+    let revoked = app.client.delete(format!("{}/api/v1/user/keys/{id}", app.base)).bearer_auth(&key).send().await.expect("r");
+    assert_eq!(revoked.status(), 200);
+    let (status, code, message) = error_code(app.get_with_key(plaintext, "/api/license/status").await).await;
+    assert_eq!((status.as_u16(), code.as_str()), (401, "unauthorized"));
+    assert!(message.contains("revoked"), "{message}");
+}
+
+#[tokio::test]
+async fn missing_malformed_unknown_and_service_keys_get_clear_401s_or_403s() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let cases = [
+        (None, 401, "Authorization: Bearer"),
+        (Some("Basic dXNlcjpwYXNz"), 401, "format"),
+        (Some("Bearer tg_live_short"), 401, "format"),
+        (Some("Bearer tg_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401, "not known"),
+    ];
+    for (header, expected, fragment) in cases {
+        let mut request = app.client.get(format!("{}/api/v1/user/keys", app.base));
+        if let Some(value) = header {
+            request = request.header("authorization", value);
+        }
+        let (status, code, message) = error_code(request.send().await.expect("r")).await;
+        assert_eq!(status.as_u16(), expected, "{header:?}");
+        assert_eq!(code, "unauthorized");
+        assert!(message.contains(fragment), "{header:?}: {message}");
+    }
+    let service = app.engine.create_key("test", None, KeyKind::Service, &KeyName::parse("svc").expect("n"), None, Utc::now()).await.expect("svc");
+    let (status, code, _) = error_code(app.get_with_key(&service.plaintext, "/api/v1/user/keys").await).await;
+    assert_eq!((status.as_u16(), code.as_str()), (403, "forbidden"));
+}
+
+#[tokio::test]
+async fn bad_key_requests_get_the_error_envelope_and_change_nothing() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let key = owner_key(&app).await;
+    let before = app.count("api_keys").await;
+    let url = format!("{}/api/v1/user/keys", app.base);
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(100 * 1024));
+    let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
+        (app.client.post(&url).bearer_auth(&key).header("content-type", "application/json").body("{not json"), 400, "bad_request"),
+        (app.client.post(&url).bearer_auth(&key).header("content-type", "application/json").body(r#"{"name": 42}"#), 422, "invalid"),
+        (app.client.post(&url).bearer_auth(&key).body(r#"{"name": "x"}"#), 415, "unsupported_media_type"),
+        (app.client.post(&url).bearer_auth(&key).json(&serde_json::json!({"name": ""})), 422, "invalid"),
+        (app.client.post(&url).bearer_auth(&key).json(&serde_json::json!({"name": "x", "environment": "prod"})), 422, "invalid"),
+        (app.client.post(&url).bearer_auth(&key).json(&serde_json::json!({"name": "x", "expires_in_days": 0})), 422, "invalid"),
+        (app.client.post(&url).bearer_auth(&key).header("content-type", "application/json").body(big), 413, "payload_too_large"),
+    ];
+    for (request, expected, expected_code) in cases {
+        let (status, code, message) = error_code(request.send().await.expect("r")).await;
+        assert_eq!((status.as_u16(), code.as_str()), (expected, expected_code), "{message}");
+        assert!(!message.is_empty());
+    }
+    assert_eq!(app.count("api_keys").await, before);
+}

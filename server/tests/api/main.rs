@@ -1,0 +1,7 @@
+//! The HTTP surface, in-process on loopback, against a fresh SQLite file per test.
+
+mod auth;
+mod dashboard;
+mod helpers;
+mod isolation;
+mod keys;
