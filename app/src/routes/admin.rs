@@ -12,7 +12,7 @@ pub fn AdminPage() -> impl IntoView {
     // The status must be set before the page streams, so it is decided from the session the
     // server resolved for this request, synchronously.
     #[cfg(feature = "ssr")]
-    if !crate::state::current_viewer().is_some_and(|v| v.role == Role::Admin) {
+    if crate::state::current_viewer().is_none_or(|v| v.role != Role::Admin) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(axum::http::StatusCode::FORBIDDEN);
         }
