@@ -10,7 +10,7 @@ SITE_DEV := $(CARGO_TARGET_DIR)/site-dev
 # the environment passes straight through to the binary.
 export TOLLGATE_DEMO ?= 1
 
-.PHONY: run build test test-rust test-e2e lint bench-db clean-site
+.PHONY: run build test test-rust test-e2e lint bench
 
 ## Build the optimised site and serve it with demo data at http://127.0.0.1:3000.
 run: build
@@ -39,7 +39,7 @@ test-e2e:
 	cargo build -p server
 	cd end2end && npx playwright test
 
-## A database of 1,000 accounts with 90 days of history, for the benchmarks.
-bench-db: build
-	rm -f $(CARGO_TARGET_DIR)/bench.db*
-	$(CARGO_TARGET_DIR)/release/tollgate seed --accounts 1000 --days 90 --database sqlite://$(CARGO_TARGET_DIR)/bench.db
+## Load benchmarks on loopback against the release build; see BENCHMARKS.md.
+bench: build
+	scripts/bench.sh
+	cargo run --release -p engine --example key_auth

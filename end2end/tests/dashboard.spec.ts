@@ -77,7 +77,8 @@ test('a failing server call shows the error in place, and Retry recovers', async
   await expect(error).toContainText("We couldn't load your usage");
   await expect(page.getByTestId('error-message')).not.toBeEmpty();
   // The page around the error is still there: never a blank page.
-  await expect(page.getByTestId('refresh')).toBeVisible();
+  await expect(page.getByRole('banner')).toBeVisible();
+  await expect(page.getByTestId('user-email')).toBeVisible();
 
   await page.unroute('**/api/overview*');
   await page.getByTestId('retry').click();

@@ -27,19 +27,9 @@ pub fn DashboardPage() -> impl IntoView {
 
     view! {
         <Frame>
-            <div class="mx-auto flex max-w-6xl justify-end px-4 pt-3">
-                <button
-                    type="button"
-                    data-testid="refresh"
-                    class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                    on:click=move |_| refresh.run(())
-                >
-                    "Refresh"
-                </button>
-            </div>
             <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-slate-500">"Loading your usage…"</p> }>
                 {move || overview.get().map(|result| match result {
-                    Ok(data) => view! { <DashboardView data /> }.into_any(),
+                    Ok(data) => view! { <DashboardView data refresh /> }.into_any(),
                     Err(error) => view! {
                         <main class="mx-auto max-w-6xl px-4 py-6">
                             <ErrorPanel error retry=refresh />
@@ -52,7 +42,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn DashboardView(data: Dashboard) -> AnyView {
+fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
     let Dashboard { overview: data, chart_option } = data;
     let updated = data.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let updated_iso = data.generated_at.to_rfc3339();
@@ -63,13 +53,23 @@ fn DashboardView(data: Dashboard) -> AnyView {
     let quotas = data.quotas.clone();
     view! {
         <LicenseHeader license=data.license.clone() plan=data.plan.clone() portal=data.billing_portal_url.clone() />
-        <main class="mx-auto max-w-6xl px-4 pb-6 pt-2" data-testid="dashboard">
+        <main class="mx-auto max-w-6xl px-4 py-6" data-testid="dashboard">
             <div class="mb-4 flex flex-wrap items-baseline justify-between gap-2">
                 <h1 class="text-xl font-semibold">"Your usage"</h1>
-                <p class="flex flex-col text-xs text-slate-500 md:flex-row md:gap-3">
-                    <span>"Last updated " <time data-testid="last-updated" datetime=updated_iso>{updated}</time></span>
-                    <span>"Last activity " {last_usage}</span>
-                </p>
+                <div class="flex items-center gap-3">
+                    <p class="flex flex-col text-xs text-slate-500 md:flex-row md:gap-3">
+                        <span>"Last updated " <time data-testid="last-updated" datetime=updated_iso>{updated}</time></span>
+                        <span>"Last activity " {last_usage}</span>
+                    </p>
+                    <button
+                        type="button"
+                        data-testid="refresh"
+                        class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                        on:click=move |_| refresh.run(())
+                    >
+                        "Refresh"
+                    </button>
+                </div>
             </div>
             <div class="grid grid-cols-1 gap-4 md:grid-cols-3" data-testid="dashboard-grid">
                 <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-2" aria-labelledby="quotas-title">
