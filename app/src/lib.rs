@@ -15,7 +15,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,14 +48,17 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="/favicon.svg" />
         <Meta name="description" content="Your plan, license and usage." />
         <Title text="Tollgate" />
+        // Every page's data comes from the local database in well under a millisecond, so
+        // each page is rendered once, complete (SsrMode::Async), rather than streamed with
+        // fallbacks and swap scripts: less work per request and a smaller page.
         <Router>
             <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/dashboard") view=routes::dashboard::DashboardPage />
-                <Route path=path!("/signin") view=routes::signin::SignInPage />
-                <Route path=path!("/signup") view=routes::signin::SignUpPage />
-                <Route path=path!("/account") view=routes::account::AccountPage />
-                <Route path=path!("/keys") view=routes::keys::KeysPage />
-                <Route path=path!("/admin") view=routes::admin::AdminPage />
+                <Route path=path!("/dashboard") view=routes::dashboard::DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/signin") view=routes::signin::SignInPage ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=routes::signin::SignUpPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=routes::account::AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/keys") view=routes::keys::KeysPage ssr=SsrMode::Async />
+                <Route path=path!("/admin") view=routes::admin::AdminPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -1,8 +1,8 @@
 //! The overview an account sees on its dashboard and through `/users/me/usage`.
 
 use crate::{AccountId, Engine, EngineError};
-use chrono::{DateTime, Utc};
-use model::{LicenseStatus, LicenseView, Overview, PlanView, QuotaStatus};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use model::{Aggregation, LicenseStatus, LicenseView, Overview, Period, PlanView, QuotaStatus};
 
 type LicenseRow = (String, String, String, i64, DateTime<Utc>, Option<DateTime<Utc>>);
 
@@ -22,16 +22,42 @@ impl Engine {
         let catalog = self.catalog();
         let plan = catalog.plan(&plan_id).ok_or_else(|| EngineError::UnknownPlan(plan_id.clone()))?;
 
+        // One read of the last 7 days' rollups answers the chart, every daily quota and
+        // every level set this week; only what it cannot answer is queried on its own.
+        let today = now.date_naive();
+        let window: Vec<(String, NaiveDate, f64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT meter, day, value, observed_at FROM usage_daily WHERE account_id = $1 AND day >= $2 AND day <= $3",
+        )
+        .bind(account.as_str())
+        .bind(today - Duration::days(6))
+        .bind(today)
+        .fetch_all(self.db().pool())
+        .await?;
+
         let mut quotas = Vec::with_capacity(plan.limits.len());
         for (meter_key, limit) in &plan.limits {
             let Some(meter) = catalog.meter(meter_key) else { continue };
-            let used = self.current_usage(account, meter, limit.period, now).await?;
+            let rows = window.iter().filter(|(m, ..)| m == meter_key);
+            let from_window = match (meter.aggregation, limit.period) {
+                (Aggregation::Last, _) => rows.max_by_key(|(_, day, ..)| *day).map(|(_, _, value, _)| *value),
+                (_, Period::Day) => Some(rows.filter(|(_, day, ..)| *day == today).map(|(_, _, value, _)| *value).sum()),
+                _ => None,
+            };
+            let used = match from_window {
+                Some(used) => used,
+                None => self.current_usage(account, meter, limit.period, now).await?,
+            };
             quotas.push(QuotaStatus::new(&meter.key, &meter.name, &meter.unit, used, limit.value, limit.period));
         }
 
-        let api_calls_7d = match catalog.chart_meter() {
-            Some(meter) => self.daily_series(account, &meter.key, 7, now).await?,
-            None => crate::usage::zero_filled(now.date_naive(), 7, &[]),
+        let chart_rows: Vec<(NaiveDate, f64)> = match catalog.chart_meter() {
+            Some(meter) => window.iter().filter(|(m, ..)| *m == meter.key).map(|(_, day, value, _)| (*day, *value)).collect(),
+            None => Vec::new(),
+        };
+        let api_calls_7d = crate::usage::zero_filled(today, 7, &chart_rows);
+        let last_usage_at = match window.iter().map(|(.., observed)| *observed).max() {
+            Some(latest) => Some(latest),
+            None => self.last_usage_at(account).await?,
         };
 
         Ok(Overview {
@@ -56,7 +82,7 @@ impl Engine {
             api_calls_7d,
             billing_portal_url: self.billing_portal_url().to_owned(),
             generated_at: now,
-            last_usage_at: self.last_usage_at(account).await?,
+            last_usage_at,
         })
     }
 

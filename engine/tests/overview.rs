@@ -138,3 +138,20 @@ async fn the_demo_seed_covers_every_state_and_level() {
     let viewer = t.engine.overview(&ids[0], now).await.expect("viewer overview");
     assert!(viewer.quotas.iter().any(|q| (80.0..90.0).contains(&q.percent)), "the default viewer is near 80%");
 }
+
+#[tokio::test]
+async fn levels_older_than_a_week_and_monthly_limits_are_still_read() {
+    let t = engine().await;
+    let now = at(2026, 3, 20, 12);
+    let a = account(&t.engine, "acc_a", "free", now).await;
+    // A level set three weeks ago, and nothing since: the window misses it, the fallback not.
+    t.engine.record_usage(&a, "memories", 64.0, now - Duration::days(21), "old").await.expect("old");
+    t.engine.record_usage(&a, "api_calls", 7.0, now - Duration::days(10), "old-calls").await.expect("calls");
+    let o = t.engine.overview(&a, now).await.expect("overview");
+    let memories = o.quotas.iter().find(|q| q.meter == "memories").expect("memories");
+    assert_eq!(memories.used, 64.0);
+    let calls = o.quotas.iter().find(|q| q.meter == "api_calls").expect("calls");
+    assert_eq!(calls.used, 0.0, "a daily limit counts today only");
+    assert!(o.api_calls_7d.iter().all(|d| d.value == 0.0));
+    assert_eq!(o.last_usage_at, Some(now - Duration::days(10)));
+}

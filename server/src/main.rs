@@ -4,6 +4,11 @@ use clap::Parser;
 use server::cli::{Cli, Command};
 use std::process::ExitCode;
 
+/// Server-side rendering allocates heavily across threads; glibc's malloc was a quarter of
+/// the dashboard's CPU profile under load. mimalloc: see BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let target = match cli.command {
