@@ -5,6 +5,7 @@ use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use model::{Aggregation, DayCount, Period};
 use sqlx::{Sqlite, Transaction};
+use std::sync::OnceLock;
 
 /// What happened to a recorded event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,35 +34,45 @@ pub fn zero_filled(today: NaiveDate, days: u32, rows: &[(NaiveDate, f64)]) -> Ve
 }
 
 /// The upsert that folds one event into a rollup row, by aggregation. Portable SQL:
-/// `ON CONFLICT … DO UPDATE` and `CASE` work alike in SQLite and PostgreSQL.
+/// `ON CONFLICT … DO UPDATE` and `CASE` work alike in SQLite and PostgreSQL. Built once.
 fn rollup_sql(table: Rollup, aggregation: Aggregation) -> &'static str {
-    use Aggregation::*;
-    match (table, aggregation) {
-        (Rollup::Daily, Sum) => "INSERT INTO usage_daily (account_id, meter, day, value, observed_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id, meter, day) DO UPDATE SET
-              value = usage_daily.value + excluded.value,
-              observed_at = CASE WHEN excluded.observed_at > usage_daily.observed_at THEN excluded.observed_at ELSE usage_daily.observed_at END",
-        (Rollup::Daily, Last) => "INSERT INTO usage_daily (account_id, meter, day, value, observed_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id, meter, day) DO UPDATE SET
-              value = CASE WHEN excluded.observed_at >= usage_daily.observed_at THEN excluded.value ELSE usage_daily.value END,
-              observed_at = CASE WHEN excluded.observed_at > usage_daily.observed_at THEN excluded.observed_at ELSE usage_daily.observed_at END",
-        (Rollup::Daily, Max) => "INSERT INTO usage_daily (account_id, meter, day, value, observed_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id, meter, day) DO UPDATE SET
-              value = CASE WHEN excluded.value > usage_daily.value THEN excluded.value ELSE usage_daily.value END,
-              observed_at = CASE WHEN excluded.observed_at > usage_daily.observed_at THEN excluded.observed_at ELSE usage_daily.observed_at END",
-        (Rollup::Monthly, Sum) => "INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id, meter, month) DO UPDATE SET
-              value = usage_monthly.value + excluded.value,
-              observed_at = CASE WHEN excluded.observed_at > usage_monthly.observed_at THEN excluded.observed_at ELSE usage_monthly.observed_at END",
-        (Rollup::Monthly, Last) => "INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id, meter, month) DO UPDATE SET
-              value = CASE WHEN excluded.observed_at >= usage_monthly.observed_at THEN excluded.value ELSE usage_monthly.value END,
-              observed_at = CASE WHEN excluded.observed_at > usage_monthly.observed_at THEN excluded.observed_at ELSE usage_monthly.observed_at END",
-        (Rollup::Monthly, Max) => "INSERT INTO usage_monthly (account_id, meter, month, value, observed_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id, meter, month) DO UPDATE SET
-              value = CASE WHEN excluded.value > usage_monthly.value THEN excluded.value ELSE usage_monthly.value END,
-              observed_at = CASE WHEN excluded.observed_at > usage_monthly.observed_at THEN excluded.observed_at ELSE usage_monthly.observed_at END",
-    }
+    static STATEMENTS: OnceLock<[String; 6]> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        let build = |(table, bucket): (&str, &str), aggregation: Aggregation| {
+            let newer = format!("excluded.observed_at >= {table}.observed_at");
+            let value = match aggregation {
+                Aggregation::Sum => format!("{table}.value + excluded.value"),
+                // A level is replaced only by a newer one, so late events cannot roll it back.
+                Aggregation::Last => format!("CASE WHEN {newer} THEN excluded.value ELSE {table}.value END"),
+                Aggregation::Max => format!("CASE WHEN excluded.value > {table}.value THEN excluded.value ELSE {table}.value END"),
+            };
+            format!(
+                "INSERT INTO {table} (account_id, meter, {bucket}, value, observed_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (account_id, meter, {bucket}) DO UPDATE SET value = {value},
+                 observed_at = CASE WHEN {newer} THEN excluded.observed_at ELSE {table}.observed_at END"
+            )
+        };
+        let daily = ("usage_daily", "day");
+        let monthly = ("usage_monthly", "month");
+        [
+            build(daily, Aggregation::Sum),
+            build(daily, Aggregation::Last),
+            build(daily, Aggregation::Max),
+            build(monthly, Aggregation::Sum),
+            build(monthly, Aggregation::Last),
+            build(monthly, Aggregation::Max),
+        ]
+    });
+    let row = match table {
+        Rollup::Daily => 0,
+        Rollup::Monthly => 3,
+    };
+    let column = match aggregation {
+        Aggregation::Sum => 0,
+        Aggregation::Last => 1,
+        Aggregation::Max => 2,
+    };
+    &statements[row + column]
 }
 
 #[derive(Clone, Copy)]

@@ -155,3 +155,21 @@ async fn levels_older_than_a_week_and_monthly_limits_are_still_read() {
     assert!(o.api_calls_7d.iter().all(|d| d.value == 0.0));
     assert_eq!(o.last_usage_at, Some(now - Duration::days(10)));
 }
+
+#[tokio::test]
+async fn rollups_sum_counters_and_keep_the_newest_level_per_day_and_month() {
+    let t = engine().await;
+    let now = at(2026, 4, 15, 12);
+    let a = account(&t.engine, "acc_a", "pro", now).await;
+    for (i, hours) in [3, 1, 2].into_iter().enumerate() {
+        let at = now - Duration::hours(hours);
+        t.engine.record_usage(&a, "api_calls", 10.0, at, &format!("c{i}")).await.expect("calls");
+        t.engine.record_usage(&a, "storage_mb", 100.0 + hours as f64, at, &format!("s{i}")).await.expect("level");
+    }
+    let daily: Vec<(String, f64)> = sqlx::query_as("SELECT meter, value FROM usage_daily ORDER BY meter")
+        .fetch_all(t.engine.db().pool()).await.expect("daily");
+    assert_eq!(daily, [("api_calls".into(), 30.0), ("storage_mb".into(), 101.0)], "sum, and the newest level (1 h ago)");
+    let monthly: Vec<(String, f64)> = sqlx::query_as("SELECT meter, value FROM usage_monthly ORDER BY meter")
+        .fetch_all(t.engine.db().pool()).await.expect("monthly");
+    assert_eq!(monthly, daily);
+}
