@@ -28,6 +28,7 @@ test: lint test-rust test-e2e
 lint:
 	scripts/setup.sh
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 test-rust:
 	scripts/setup.sh

@@ -191,3 +191,15 @@ async fn service_keys_belong_to_no_account() {
     assert!(t.engine.create_key("cli", None, KeyKind::Live, &name, None, t0()).await.is_err());
     assert_eq!(t.engine.list_service_keys().await.expect("list").len(), 1);
 }
+
+#[tokio::test]
+async fn pruning_removes_only_expired_sessions() {
+    let t = engine().await;
+    let (old, _) = t.engine.sign_up("old@example.com", "password one", "Old", t0()).await.expect("old");
+    let later = t0() + t.engine.session_config().idle + Duration::minutes(1);
+    let (fresh, _) = t.engine.sign_in("old@example.com", "password one", None, later).await.expect("fresh");
+    assert_eq!(t.engine.prune_sessions(later).await.expect("prune"), 1);
+    assert!(t.engine.session(&fresh, later).await.expect("fresh").is_some());
+    assert!(t.engine.session(&old, later).await.expect("old").is_none());
+    assert_eq!(t.engine.prune_sessions(later).await.expect("again"), 0);
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod jobs;
 pub mod telemetry;
 
 use anyhow::Context;
@@ -100,6 +101,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The public URL defaults to the address actually bound (port 0 becomes the real port).
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
     let config = ServerConfig { addr: local, site_root: args.site_root.clone(), signup_enabled: args.signup, public_url };
+    let shutdown = shutdown_signal();
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = jobs::spawn(engine.clone(), jobs_stopped);
     let app = router(engine, &config);
     if args.demo {
         print_demo_logins();
@@ -112,8 +116,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
+    let _ = stop_jobs.send(true);
+    let _ = jobs.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -148,20 +154,32 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are registered when this is called, not when
+/// it is first polled, so a signal that arrives as the server starts is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let mut signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (signal(SignalKind::terminate()).ok(), signal(SignalKind::interrupt()).ok())
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    async move {
+        #[cfg(unix)]
+        {
+            let terminate = async {
+                match signals.0.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupt = async {
+                match signals.1.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! { () = terminate => {}, () = interrupt => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

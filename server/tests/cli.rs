@@ -274,3 +274,24 @@ async fn keys_passwords_and_session_ids_never_appear_in_the_logs() {
         assert!(leaked.is_empty(), "a secret reached the logs: {leaked:?}");
     }
 }
+
+#[test]
+fn sigterm_stops_the_server_and_its_jobs_gracefully() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, _base, logs) = start_demo_server(&dir);
+    let pid = child.0.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop within 15 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let captured: Vec<String> = logs.try_iter().collect();
+    assert!(captured.iter().any(|l| l.contains("\"stopped\"")), "{captured:?}");
+}

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use model::SessionUser;
 
 /// Only same-site paths, so `next` cannot send anyone elsewhere.
+#[cfg(feature = "ssr")]
 fn safe_next(next: Option<String>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/dashboard".to_owned())
@@ -76,4 +77,18 @@ pub async fn change_password(
         .await?;
     crate::state::set_cookie(&state.session_cookie(&token));
     Ok(())
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_only_leads_to_paths_on_this_site() {
+        assert_eq!(safe_next(Some("/keys".into())), "/keys");
+        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "", "javascript:alert(1)"] {
+            assert_eq!(safe_next(Some(hostile.into())), "/dashboard", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/dashboard");
+    }
 }

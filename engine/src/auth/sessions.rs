@@ -221,6 +221,17 @@ impl Engine {
         Ok(Some(Viewer { user_id, email, role, account, account_name, session_hash: hash }))
     }
 
+    /// Deletes sessions past their idle or absolute expiry; returns how many. Lookups already
+    /// refuse them; this keeps the table from growing.
+    pub async fn prune_sessions(&self, now: DateTime<Utc>) -> Result<u64, EngineError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(now)
+            .bind(now - self.session_config().idle)
+            .execute(self.db().pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Ends the viewer's session (sign-out).
     pub async fn end_session(&self, viewer: &Viewer) -> Result<(), EngineError> {
         self.end_session_by_hash(&viewer.session_hash).await
