@@ -85,22 +85,4 @@ impl Engine {
             last_usage_at,
         })
     }
-
-    /// The account a signed-out viewer sees until sign-in exists: the configured one if it
-    /// exists, else the first account created.
-    pub async fn default_viewer(&self, preferred: Option<&AccountId>) -> Result<AccountId, EngineError> {
-        if let Some(id) = preferred {
-            let found: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(self.db().pool())
-                .await?;
-            if found.is_some() {
-                return Ok(id.clone());
-            }
-        }
-        let first: Option<String> = sqlx::query_scalar("SELECT id FROM accounts ORDER BY created_at, id LIMIT 1")
-            .fetch_optional(self.db().pool())
-            .await?;
-        first.map(|id| AccountId::parse(&id)).transpose()?.ok_or(EngineError::NotFound("account"))
-    }
 }
