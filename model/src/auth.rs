@@ -70,6 +70,15 @@ impl KeyKind {
         }
     }
 
+    /// A customer key's environment as people write it: `live` or `test` (never `svc`).
+    pub fn customer_environment(environment: &str) -> Option<Self> {
+        match environment {
+            "live" => Some(KeyKind::Live),
+            "test" => Some(KeyKind::Test),
+            _ => None,
+        }
+    }
+
     pub fn from_tag(tag: &str) -> Option<Self> {
         match tag {
             "live" => Some(KeyKind::Live),
@@ -130,5 +139,7 @@ mod tests {
             assert_eq!(KeyKind::from_tag(kind.tag()), Some(kind));
         }
         assert_eq!(KeyKind::from_tag("prod"), None);
+        assert_eq!(KeyKind::customer_environment("test"), Some(KeyKind::Test));
+        assert_eq!(KeyKind::customer_environment("svc"), None, "service keys are not an environment");
     }
 }

@@ -61,10 +61,8 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
             let (account, kind) = if service {
                 (None, KeyKind::Service)
             } else {
-                let kind = match environment.as_str() {
-                    "live" => KeyKind::Live,
-                    "test" => KeyKind::Test,
-                    other => anyhow::bail!("--environment must be live or test, not {other}"),
+                let Some(kind) = KeyKind::customer_environment(&environment) else {
+                    anyhow::bail!("--environment must be live or test, not {environment}");
                 };
                 (account.as_deref().map(AccountId::parse).transpose()?, kind)
             };

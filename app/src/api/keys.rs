@@ -40,11 +40,8 @@ pub async fn list_keys() -> Result<KeyList, AppError> {
 pub async fn create_key(name: String, environment: String) -> Result<CreatedKey, AppError> {
     let (state, viewer, account) = owner()?;
     let name = engine::auth::KeyName::parse(&name)?;
-    let kind = match environment.as_str() {
-        "live" => model::KeyKind::Live,
-        "test" => model::KeyKind::Test,
-        _ => return Err(engine::EngineError::Invalid { field: "environment", message: "choose live or test".into() }.into()),
-    };
+    let kind = model::KeyKind::customer_environment(&environment)
+        .ok_or_else(|| engine::EngineError::Invalid { field: "environment", message: "choose live or test".into() })?;
     Ok(state.engine.create_key(&viewer.email, Some(&account), kind, &name, None, Utc::now()).await?)
 }
 

@@ -308,7 +308,7 @@ impl Engine {
     }
 
     async fn load_key(&self, hash: &[u8; 32]) -> Option<Arc<CachedKey>> {
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = super::hex(hash);
         type Row = (String, Option<String>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
         let row: Option<Row> = sqlx::query_as(
             "SELECT id, account_id, kind, expires_at, revoked_at, last_used_at FROM api_keys WHERE key_hash = $1",

@@ -41,16 +41,11 @@ async fn create(
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, ApiJson<CreatedKey>), ApiError> {
     let name = KeyName::parse(&body.name)?;
-    let kind = match body.environment.as_deref().unwrap_or("live") {
-        "live" => KeyKind::Live,
-        "test" => KeyKind::Test,
-        other => {
-            return Err(ApiError::Invalid {
-                field: "environment".into(),
-                message: format!("environment must be \"live\" or \"test\", not {other:?}"),
-            })
-        }
-    };
+    let environment = body.environment.as_deref().unwrap_or("live");
+    let kind = KeyKind::customer_environment(environment).ok_or_else(|| ApiError::Invalid {
+        field: "environment".into(),
+        message: format!("environment must be \"live\" or \"test\", not {environment:?}"),
+    })?;
     let now = Utc::now();
     let expires_at = match body.expires_in_days {
         None => None,
