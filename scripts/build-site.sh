@@ -34,6 +34,9 @@ cargo run -q -p style -- "$site/pkg/tollgate.css"
 
 cp -R public/. "$site/"
 cp node_modules/echarts/dist/echarts.min.js "$site/vendor/echarts.min.js"
+# The API docs page (/api/docs) is Swagger UI, served by the site like ECharts.
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js "$site/vendor/swagger-ui-bundle.js"
+cp node_modules/swagger-ui-dist/swagger-ui.css "$site/vendor/swagger-ui.css"
 
 # Precompressed copies, served as they are when the browser accepts them.
 node -e '

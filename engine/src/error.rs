@@ -21,6 +21,12 @@ pub enum EngineError {
     Forbidden(&'static str),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// The license does not currently grant its plan.
+    #[error("{0}")]
+    LicenseInactive(String),
+    /// The usage writer could not commit; nothing in the request was recorded.
+    #[error("{0}")]
+    Ledger(#[from] crate::ledger::LedgerFailure),
     #[error("the license references plan `{0}`, which the catalog does not define")]
     UnknownPlan(String),
     #[error("database error: {0}")]

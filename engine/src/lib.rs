@@ -3,27 +3,62 @@
 //! Owns the database and every rule about plans, licenses and usage. The web layer
 //! (server functions and REST handlers) only adapts requests to the calls here.
 
+pub mod access;
 pub mod auth;
 pub mod catalog;
+mod clock;
 pub mod db;
 mod error;
 pub mod ids;
+pub mod ledger;
+pub mod metering;
 pub mod overview;
+mod ratelimit;
 pub mod seed;
 pub mod usage;
 
 pub use catalog::Catalog;
+pub use clock::Clock;
+pub use ratelimit::{RateDecision, Window};
 pub use error::EngineError;
 pub use ids::AccountId;
 
 use std::sync::Arc;
 
 /// Settings the engine needs beyond its catalog.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Overrides the catalog's billing portal link when set.
     pub billing_portal_url: Option<String>,
     pub sessions: auth::SessionConfig,
+    /// How far from now an ingested event's timestamp may be.
+    pub ingest_window: metering::IngestWindow,
+    /// Requests per second each service key may make to ingest, consume and entitlements.
+    pub service_rate_per_second: u64,
+    pub clock: Clock,
+}
+
+/// The default service limit: far above what one instance serves, so it only stops a
+/// runaway client.
+pub const DEFAULT_SERVICE_RATE_PER_SECOND: u64 = 50_000;
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            billing_portal_url: None,
+            sessions: auth::SessionConfig::default(),
+            ingest_window: metering::IngestWindow::default(),
+            service_rate_per_second: DEFAULT_SERVICE_RATE_PER_SECOND,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// In-memory state of the hot path: cached licenses, rate limiters, the usage writer.
+struct HotState {
+    access: access::AccessCache,
+    rates: ratelimit::RateLimits,
+    ledger: std::sync::OnceLock<ledger::Ledger>,
 }
 
 /// In-memory state of authentication: throttling and the key cache.
@@ -40,6 +75,7 @@ pub struct Engine {
     catalog: Arc<Catalog>,
     config: Arc<EngineConfig>,
     auth: Arc<AuthState>,
+    hot: Arc<HotState>,
 }
 
 impl Engine {
@@ -49,7 +85,43 @@ impl Engine {
             keys: auth::keys::KeyCache::default(),
             key_lock: tokio::sync::Mutex::new(()),
         };
-        Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth) }
+        let hot = HotState {
+            access: access::AccessCache::default(),
+            rates: ratelimit::RateLimits::new(&catalog, config.service_rate_per_second),
+            ledger: std::sync::OnceLock::new(),
+        };
+        Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth), hot: Arc::new(hot) }
+    }
+
+    /// Now, by the engine's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.now()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.config.clock
+    }
+
+    pub(crate) fn access_cache(&self) -> &access::AccessCache {
+        &self.hot.access
+    }
+
+    pub(crate) fn rate_limits(&self) -> &ratelimit::RateLimits {
+        &self.hot.rates
+    }
+
+    /// The usage writer, started on first use on the current tokio runtime.
+    pub(crate) fn ledger(&self) -> &ledger::Ledger {
+        self.hot.ledger.get_or_init(|| ledger::Ledger::start(self.db.pool().clone(), self.config.clock.clone()))
+    }
+
+    pub fn ingest_window(&self) -> metering::IngestWindow {
+        self.config.ingest_window
+    }
+
+    /// Drops in-memory state nobody needs any more (idle rate-limit keys).
+    pub fn shrink(&self) {
+        self.hot.rates.shrink();
     }
 
     pub(crate) fn throttle(&self) -> &auth::SignInThrottle {

@@ -2,9 +2,9 @@
 
 use crate::catalog::Meter;
 use crate::{AccountId, Engine, EngineError};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
 use model::{Aggregation, DayCount, Period};
-use sqlx::{Sqlite, Transaction};
+use crate::ledger::EventOutcome;
 use std::sync::OnceLock;
 
 /// What happened to a recorded event.
@@ -33,10 +33,10 @@ pub fn zero_filled(today: NaiveDate, days: u32, rows: &[(NaiveDate, f64)]) -> Ve
         .collect()
 }
 
-/// The upsert that folds one event into a rollup row, by aggregation. Portable SQL:
+/// The upsert that folds one change into a rollup row, by aggregation. Portable SQL:
 /// `ON CONFLICT … DO UPDATE` and `CASE` work alike in SQLite and PostgreSQL. Built once.
-fn rollup_sql(table: Rollup, aggregation: Aggregation) -> &'static str {
-    static STATEMENTS: OnceLock<[String; 6]> = OnceLock::new();
+pub(crate) fn rollup_sql(table: Rollup, aggregation: Aggregation) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
     let statements = STATEMENTS.get_or_init(|| {
         let build = |(table, bucket): (&str, &str), aggregation: Aggregation| {
             let newer = format!("excluded.observed_at >= {table}.observed_at");
@@ -52,60 +52,42 @@ fn rollup_sql(table: Rollup, aggregation: Aggregation) -> &'static str {
                  observed_at = CASE WHEN {newer} THEN excluded.observed_at ELSE {table}.observed_at END"
             )
         };
-        let daily = ("usage_daily", "day");
-        let monthly = ("usage_monthly", "month");
-        [
-            build(daily, Aggregation::Sum),
-            build(daily, Aggregation::Last),
-            build(daily, Aggregation::Max),
-            build(monthly, Aggregation::Sum),
-            build(monthly, Aggregation::Last),
-            build(monthly, Aggregation::Max),
-        ]
+        Rollup::ALL
+            .iter()
+            .flat_map(|table| AGGREGATIONS.iter().map(move |aggregation| build(table.names(), *aggregation)))
+            .collect()
     });
-    let row = match table {
-        Rollup::Daily => 0,
-        Rollup::Monthly => 3,
-    };
-    let column = match aggregation {
-        Aggregation::Sum => 0,
-        Aggregation::Last => 1,
-        Aggregation::Max => 2,
-    };
-    &statements[row + column]
+    let row = Rollup::ALL.iter().position(|t| *t == table).unwrap_or(0);
+    let column = AGGREGATIONS.iter().position(|a| *a == aggregation).unwrap_or(0);
+    &statements[row * AGGREGATIONS.len() + column]
 }
 
-#[derive(Clone, Copy)]
-enum Rollup {
+const AGGREGATIONS: [Aggregation; 3] = [Aggregation::Sum, Aggregation::Last, Aggregation::Max];
+
+/// The rollup tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rollup {
+    Minute,
     Daily,
     Monthly,
 }
 
-/// Folds one event into the daily and monthly rollups, inside the caller's transaction.
-async fn apply_to_rollups(
-    tx: &mut Transaction<'_, Sqlite>,
-    account: &AccountId,
-    meter: &Meter,
-    quantity: f64,
-    at: DateTime<Utc>,
-) -> Result<(), EngineError> {
-    let day = at.date_naive();
-    for (table, bucket) in [(Rollup::Daily, day), (Rollup::Monthly, month_start(day))] {
-        sqlx::query(rollup_sql(table, meter.aggregation))
-            .bind(account.as_str())
-            .bind(&meter.key)
-            .bind(bucket)
-            .bind(quantity)
-            .bind(at)
-            .execute(&mut **tx)
-            .await?;
+impl Rollup {
+    const ALL: [Rollup; 3] = [Rollup::Minute, Rollup::Daily, Rollup::Monthly];
+
+    /// The table and its bucket column.
+    pub(crate) fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Rollup::Minute => ("usage_minutely", "minute"),
+            Rollup::Daily => ("usage_daily", "day"),
+            Rollup::Monthly => ("usage_monthly", "month"),
+        }
     }
-    Ok(())
 }
 
 impl Engine {
-    /// Records one usage event durably: the event and its rollups commit together, and an
-    /// idempotency key already used by this account is counted once.
+    /// Records one usage event durably, through the ledger: the event and its rollups
+    /// commit together, and an idempotency key already used by this account is counted once.
     pub async fn record_usage(
         &self,
         account: &AccountId,
@@ -114,33 +96,25 @@ impl Engine {
         at: DateTime<Utc>,
         idempotency_key: &str,
     ) -> Result<Recorded, EngineError> {
-        let meter = self
-            .catalog()
-            .meter(meter_key)
-            .ok_or(EngineError::Invalid { field: "meter", message: format!("unknown meter `{meter_key}`") })?
-            .clone();
-        if !quantity.is_finite() || quantity < 0.0 {
-            return Err(EngineError::Invalid { field: "quantity", message: "must be a finite number, zero or more".into() });
+        let event = serde_json::json!({
+            "idempotency_key": idempotency_key,
+            "meter": meter_key,
+            "quantity": quantity,
+            "timestamp": at.to_rfc3339(),
+        });
+        let event: crate::metering::RawEvent = serde_json::from_value(event).map_err(|err| EngineError::Internal(err.to_string()))?;
+        let validated = self
+            .validate_event(&crate::metering::Scope::Account(account.clone()), event, None)
+            .map_err(|message| EngineError::Invalid { field: "event", message })?;
+        match self.ledger().ingest(vec![validated]).await?.first() {
+            Some(EventOutcome::Accepted) => Ok(Recorded::Accepted),
+            Some(EventOutcome::Duplicate) => Ok(Recorded::Duplicate),
+            Some(EventOutcome::Conflict) => Err(EngineError::Conflict {
+                field: "idempotency_key",
+                message: "this key was already used for a different event".into(),
+            }),
+            None => Err(EngineError::Internal("the ledger gave no answer".into())),
         }
-        let mut tx = self.db().pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO usage_events (account_id, idempotency_key, meter, quantity, occurred_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, idempotency_key) DO NOTHING",
-        )
-        .bind(account.as_str())
-        .bind(idempotency_key)
-        .bind(&meter.key)
-        .bind(quantity)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(Recorded::Duplicate);
-        }
-        apply_to_rollups(&mut tx, account, &meter, quantity, at).await?;
-        tx.commit().await?;
-        Ok(Recorded::Accepted)
     }
 
     /// The meter's value over the limit's period, as of `now`.
@@ -163,16 +137,12 @@ impl Engine {
             .fetch_optional(pool)
             .await?,
             (aggregation, Period::Minute) => {
-                let sql = if aggregation == Aggregation::Sum {
-                    "SELECT SUM(quantity) FROM usage_events WHERE account_id = $1 AND meter = $2 AND occurred_at > $3"
-                } else {
-                    "SELECT MAX(quantity) FROM usage_events WHERE account_id = $1 AND meter = $2 AND occurred_at > $3"
-                };
-                sqlx::query_scalar(sql)
+                let _ = aggregation;
+                sqlx::query_scalar("SELECT value FROM usage_minutely WHERE account_id = $1 AND meter = $2 AND minute = $3")
                     .bind(account.as_str())
                     .bind(&meter.key)
-                    .bind(now - Duration::minutes(1))
-                    .fetch_one(pool)
+                    .bind(now.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap_or(now))
+                    .fetch_optional(pool)
                     .await?
             }
             (_, Period::Day) => sqlx::query_scalar(
@@ -223,6 +193,27 @@ impl Engine {
         .fetch_all(self.db().pool())
         .await?;
         Ok(zero_filled(today, days, &rows))
+    }
+
+    /// API calls (the chart meter) recorded in the current minute.
+    pub async fn calls_this_minute(&self, account: &AccountId) -> Result<f64, EngineError> {
+        let Some(meter) = self.catalog().chart_meter() else { return Ok(0.0) };
+        let now = self.now();
+        let minute = now.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap_or(now);
+        let value: Option<f64> =
+            sqlx::query_scalar("SELECT value FROM usage_minutely WHERE account_id = $1 AND meter = $2 AND minute = $3")
+                .bind(account.as_str())
+                .bind(&meter.key)
+                .bind(minute)
+                .fetch_optional(self.db().pool())
+                .await?;
+        Ok(value.unwrap_or(0.0))
+    }
+
+    /// Deletes per-minute rollups older than two days; they serve only minute periods.
+    pub async fn prune_minute_rollups(&self) -> Result<u64, EngineError> {
+        let cutoff = self.now() - Duration::days(2);
+        Ok(sqlx::query("DELETE FROM usage_minutely WHERE minute < $1").bind(cutoff).execute(self.db().pool()).await?.rows_affected())
     }
 
     /// When usage was last recorded for the account.

@@ -52,6 +52,7 @@ pub struct SessionUser {
 }
 
 /// Which environment a key is for; service keys act for any account.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
@@ -90,6 +91,7 @@ impl KeyKind {
 }
 
 /// An API key as listed: never the plaintext, never the hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyView {
     pub id: String,
@@ -111,6 +113,7 @@ impl ApiKeyView {
 }
 
 /// A key just created or rotated: the only time its plaintext exists outside the caller.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedKey {
     pub key: ApiKeyView,

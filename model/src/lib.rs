@@ -13,3 +13,5 @@ pub use quota::{Aggregation, Period, QuotaLevel, QuotaStatus};
 pub use usage::{DayCount, Overview};
 pub mod auth;
 pub use auth::{ApiKeyView, CreatedKey, KeyKind, Role, SessionUser};
+pub mod entitlement;
+pub use entitlement::{Entitlement, Refusal};

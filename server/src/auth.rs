@@ -146,6 +146,10 @@ impl FromRequestParts<AppState> for ApiKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Usually the key layer has authenticated the key already.
+        if let Some(principal) = parts.extensions.get::<KeyPrincipal>() {
+            return Ok(ApiKey(principal.clone()));
+        }
         let value = parts.headers.get(header::AUTHORIZATION).ok_or(ApiError::Key(KeyRejection::Missing))?;
         let presented = value
             .to_str()
@@ -154,6 +158,70 @@ impl FromRequestParts<AppState> for ApiKey {
             .ok_or(ApiError::Key(KeyRejection::Malformed))?;
         let principal = state.engine.authenticate_key(presented.trim(), chrono::Utc::now()).await.map_err(ApiError::Key)?;
         Ok(ApiKey(principal))
+    }
+}
+
+/// The operator's backend: a request made with a service key.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub key_id: String,
+}
+
+impl FromRequestParts<AppState> for Service {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiKey(principal) = ApiKey::from_request_parts(parts, state).await?;
+        match principal.kind {
+            KeyKind::Service => Ok(Service { key_id: principal.key_id }),
+            _ => Err(ApiError::Forbidden("this endpoint is for the operator's backend: use a service key (tg_svc_…)".into())),
+        }
+    }
+}
+
+/// Who calls the metering API: the operator (service key, any account, named in the
+/// request) or a customer (customer key, its own account only).
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Service { key_id: String },
+    Customer { account: AccountId, key_id: String },
+}
+
+impl Caller {
+    /// The account a request acts on: the one named (required for the operator; for a
+    /// customer only its own may be named).
+    pub fn account(&self, named: Option<&str>) -> Result<AccountId, ApiError> {
+        match (self, named) {
+            (Caller::Service { .. }, Some(id)) => Ok(AccountId::parse(id)?),
+            (Caller::Service { .. }, None) => Err(ApiError::Invalid {
+                field: "account_id".into(),
+                message: "account_id is required with a service key".into(),
+            }),
+            (Caller::Customer { account, .. }, None) => Ok(account.clone()),
+            (Caller::Customer { account, .. }, Some(id)) if id == account.as_str() => Ok(account.clone()),
+            (Caller::Customer { .. }, Some(_)) => {
+                Err(ApiError::Forbidden("a customer key acts only for its own account; leave account_id out".into()))
+            }
+        }
+    }
+
+    pub fn actor(&self) -> &str {
+        match self {
+            Caller::Service { key_id } | Caller::Customer { key_id, .. } => key_id,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiKey(principal) = ApiKey::from_request_parts(parts, state).await?;
+        match (principal.kind, principal.account) {
+            (KeyKind::Service, _) => Ok(Caller::Service { key_id: principal.key_id }),
+            (_, Some(account)) => Ok(Caller::Customer { account, key_id: principal.key_id }),
+            (_, None) => Err(ApiError::Key(KeyRejection::Unknown)),
+        }
     }
 }
 

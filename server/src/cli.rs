@@ -41,6 +41,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
+    /// Add an account with an active license on a plan; prints its id.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        name: String,
+        /// A plan id of the catalog.
+        #[arg(long)]
+        plan: String,
+        /// The account id; generated when left out.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seats: u32,
+    },
     /// List accounts: id, name, plan and status.
     List {
         #[command(flatten)]
@@ -132,9 +147,37 @@ pub struct ServeArgs {
     #[arg(long, env = "TOLLGATE_BILLING_PORTAL_URL")]
     pub billing_portal_url: Option<String>,
 
+    /// Requests per second each service key may make to ingest, consume, entitlements and
+    /// grants. Customers' own traffic falls under their plan's rate limits instead.
+    #[arg(long, env = "TOLLGATE_SERVICE_RATE_LIMIT", default_value_t = engine::DEFAULT_SERVICE_RATE_PER_SECOND)]
+    pub service_rate_limit: u64,
+
+    /// How far in the future an ingested event's timestamp may be, in seconds.
+    #[arg(long, env = "TOLLGATE_INGEST_MAX_FUTURE_SECS", default_value_t = 300)]
+    pub ingest_max_future_secs: u32,
+
+    /// How far in the past an ingested event's timestamp may be, in days.
+    #[arg(long, env = "TOLLGATE_INGEST_MAX_AGE_DAYS", default_value_t = 35)]
+    pub ingest_max_age_days: u32,
+
     /// Folder holding the built site (`pkg/`, vendored scripts, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+}
+
+impl ServeArgs {
+    /// The engine's settings from these flags.
+    pub fn engine_config(&self) -> engine::EngineConfig {
+        engine::EngineConfig {
+            billing_portal_url: self.billing_portal_url.clone(),
+            service_rate_per_second: self.service_rate_limit,
+            ingest_window: engine::metering::IngestWindow {
+                max_future: chrono::Duration::seconds(i64::from(self.ingest_max_future_secs)),
+                max_age: chrono::Duration::days(i64::from(self.ingest_max_age_days)),
+            },
+            ..engine::EngineConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]

@@ -4,14 +4,30 @@ use crate::cli::{AccountCommand, KeyCommand, UserCommand};
 use crate::open_engine;
 use anyhow::Context;
 use engine::auth::{Email, KeyName, Password};
-use engine::AccountId;
+use engine::{AccountId, EngineConfig};
 use model::{KeyKind, Role};
 
 /// `tollgate account …`
 pub async fn account(command: AccountCommand) -> anyhow::Result<()> {
     match command {
+        AccountCommand::Create { store, name, plan, id, seats } => {
+            let engine = open_engine(&store, EngineConfig::default()).await?;
+            let id = id.as_deref().map(AccountId::parse).transpose()?.unwrap_or_else(AccountId::generate);
+            let new = engine::seed::NewAccount {
+                id: id.clone(),
+                name,
+                plan_id: plan,
+                status: model::LicenseStatus::Active,
+                seats,
+                starts_at: chrono::Utc::now(),
+                expires_at: None,
+            };
+            engine.create_account(&new).await.context("cannot add the account")?;
+            println!("{id}");
+            Ok(())
+        }
         AccountCommand::List { store, json } => {
-            let engine = open_engine(&store, None).await?;
+            let engine = open_engine(&store, EngineConfig::default()).await?;
             let accounts = engine.list_accounts().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&accounts)?);
@@ -30,7 +46,7 @@ pub async fn account(command: AccountCommand) -> anyhow::Result<()> {
 pub async fn user(command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { store, email, account, role, password } => {
-            let engine = open_engine(&store, None).await?;
+            let engine = open_engine(&store, EngineConfig::default()).await?;
             let email = Email::parse(&email)?;
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let account = account.as_deref().map(AccountId::parse).transpose()?;
@@ -56,7 +72,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
 pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Create { store, service, account, name, environment } => {
-            let engine = open_engine(&store, None).await?;
+            let engine = open_engine(&store, EngineConfig::default()).await?;
             let name = KeyName::parse(&name)?;
             let (account, kind) = if service {
                 (None, KeyKind::Service)

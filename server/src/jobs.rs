@@ -5,20 +5,32 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// How often expired sessions are deleted.
+/// How often expired sessions and old per-minute rollups are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
+/// How often in-memory state is tidied: idle rate-limit keys, metric histograms.
+const TIDY_EVERY: Duration = Duration::from_secs(10);
 
 /// Starts the jobs; they finish their current step and return once `stop` flips to true.
 pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PRUNE_EVERY);
+        let mut tidy = tokio::time::interval(TIDY_EVERY);
         loop {
             tokio::select! {
-                _ = tick.tick() => match engine.prune_sessions(chrono::Utc::now()).await {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::info!(pruned, "expired sessions deleted"),
-                    Err(err) => tracing::warn!(error = %err, "session pruning failed; will retry"),
-                },
+                _ = tidy.tick() => {
+                    engine.shrink();
+                    crate::metrics::handle().run_upkeep();
+                }
+                _ = tick.tick() => {
+                    match engine.prune_sessions(chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(pruned) => tracing::info!(pruned, "expired sessions deleted"),
+                        Err(err) => tracing::warn!(error = %err, "session pruning failed; will retry"),
+                    }
+                    if let Err(err) = engine.prune_minute_rollups().await {
+                        tracing::warn!(error = %err, "pruning per-minute rollups failed; will retry");
+                    }
+                }
                 _ = stop.changed() => break,
             }
         }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod jobs;
+pub mod metrics;
 pub mod telemetry;
 
 use anyhow::Context;
@@ -25,7 +26,7 @@ use tower_http::trace::TraceLayer;
 pub const OUTPUT_NAME: &str = "tollgate";
 
 /// Loads the catalog and opens (creating and migrating) the database.
-pub async fn open_engine(store: &StoreArgs, billing_portal_url: Option<String>) -> anyhow::Result<Engine> {
+pub async fn open_engine(store: &StoreArgs, config: EngineConfig) -> anyhow::Result<Engine> {
     let catalog = match &store.catalog {
         Some(path) => Catalog::from_file(path),
         None => Catalog::demo(),
@@ -34,7 +35,7 @@ pub async fn open_engine(store: &StoreArgs, billing_portal_url: Option<String>) 
     let db = Db::connect(&store.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", store.database_url))?;
-    Ok(Engine::new(db, catalog, EngineConfig { billing_portal_url, ..EngineConfig::default() }))
+    Ok(Engine::new(db, catalog, config))
 }
 
 /// Everything `serve` needs besides a listener.
@@ -65,8 +66,10 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
     let site = std::path::Path::new(config.site_root.as_str());
 
     let context_state = state.clone();
+    metrics::handle();
     Router::new()
-        .merge(api::router())
+        .merge(api::router(&state))
+        .route("/metrics", axum::routing::get(metrics::render))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -77,6 +80,7 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
             },
         )
         // Built bundles are served precompressed when the build wrote .br/.gz files.
+        .route_layer(axum::middleware::from_fn(metrics::layer))
         .nest_service("/pkg", ServeDir::new(site.join("pkg")).precompressed_br().precompressed_gzip())
         .nest_service("/vendor", ServeDir::new(site.join("vendor")).precompressed_br().precompressed_gzip())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
@@ -89,7 +93,7 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
 
 /// `tollgate serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let engine = open_engine(&args.store, args.billing_portal_url.clone()).await?;
+    let engine = open_engine(&args.store, args.engine_config()).await?;
     if args.demo && engine.is_empty().await? {
         let ids = engine.seed_demo(chrono::Utc::now()).await.context("cannot seed the demo data")?;
         tracing::info!(accounts = ids.len(), "seeded demo data");
@@ -141,7 +145,7 @@ fn print_demo_logins() {
 
 /// `tollgate seed`.
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    let engine = open_engine(&args.store, None).await?;
+    let engine = open_engine(&args.store, EngineConfig::default()).await?;
     let started = std::time::Instant::now();
     engine.generate(args.accounts, args.days, chrono::Utc::now(), args.seed).await?;
     println!(

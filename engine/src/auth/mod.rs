@@ -3,7 +3,7 @@
 pub mod credentials;
 pub mod keys;
 pub mod sessions;
-mod throttle;
+pub(crate) mod throttle;
 pub mod users;
 
 pub use credentials::{generate_password, Email, KeyName, Password};

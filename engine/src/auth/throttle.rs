@@ -15,7 +15,7 @@ pub(crate) struct SignInThrottle {
     blocked: Mutex<HashMap<String, Instant>>,
 }
 
-fn quota(burst: u32, window: Duration) -> Quota {
+pub(crate) fn quota(burst: u32, window: Duration) -> Quota {
     let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
     // One attempt comes back every window / burst.
     Quota::with_period(window / burst.get()).map_or_else(|| Quota::per_minute(burst), |q| q.allow_burst(burst))

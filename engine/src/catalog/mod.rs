@@ -298,6 +298,22 @@ impl Catalog {
         &self.plans[0]
     }
 
+    /// Whether any plan offers the feature.
+    pub fn knows_feature(&self, feature: &str) -> bool {
+        self.plans.iter().any(|p| p.has_feature(feature))
+    }
+
+    /// Every feature some plan offers, in plan order.
+    pub fn features(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.plans.iter().flat_map(|p| p.features.iter()).map(String::as_str).filter(|f| seen.insert(*f)).collect()
+    }
+
+    /// The lowest-ranked plan above `current` that includes the feature.
+    pub fn plan_unlocking(&self, feature: &str, current: &Plan) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.rank > current.rank && p.has_feature(feature))
+    }
+
     pub fn has_higher_tier(&self, plan: &Plan) -> bool {
         self.plans.iter().any(|p| p.rank > plan.rank)
     }

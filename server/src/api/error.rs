@@ -24,10 +24,21 @@ pub enum ApiError {
     BadRequest(String),
     #[error("the request body is too large; the limit is {0} bytes")]
     TooLarge(usize),
+    /// A body that holds more than one request may (e.g. too many events).
+    #[error("{0}")]
+    TooLarge413(String),
     #[error("send the body as JSON with `Content-Type: application/json`")]
     UnsupportedMediaType,
     #[error("{message}")]
     Unavailable { message: String },
+    #[error("{0}")]
+    LicenseInactive(String),
+    #[error("rate limit reached; retry in {} seconds", .0.retry_after_secs)]
+    RateLimited(engine::RateDecision),
+    #[error("{message}")]
+    QuotaExceeded { message: String, details: serde_json::Value, retry_after_secs: Option<u64> },
+    #[error("{}", .0.message.clone().unwrap_or_default())]
+    UpgradeRequired(Box<model::Entitlement>),
     #[error("internal error")]
     Internal(#[source] EngineError),
 }
@@ -41,9 +52,13 @@ impl ApiError {
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::TooLarge(_) | ApiError::TooLarge413(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::LicenseInactive(_) => (StatusCode::FORBIDDEN, "license_inactive"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded"),
+            ApiError::UpgradeRequired(_) => (StatusCode::FORBIDDEN, "upgrade_required"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -57,6 +72,11 @@ impl From<EngineError> for ApiError {
             EngineError::Conflict { message, .. } | EngineError::LimitReached(message) => ApiError::Conflict(message),
             EngineError::Forbidden(message) => ApiError::Forbidden(message.into()),
             EngineError::Unauthorized | EngineError::BadCredentials => ApiError::Key(KeyRejection::Missing),
+            EngineError::LicenseInactive(message) => ApiError::LicenseInactive(message),
+            EngineError::Ledger(failure) => {
+                tracing::error!(error = %failure, "usage writer failed");
+                ApiError::Unavailable { message: "usage could not be recorded right now; nothing was counted, so the request can be retried".into() }
+            }
             other => ApiError::Internal(other),
         }
     }
@@ -86,14 +106,44 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let mut body = json!({ "error": { "code": code, "message": message } });
-        if let ApiError::Invalid { field, .. } = &self {
-            body["error"]["field"] = json!(field);
+        let mut retry_after = None;
+        match &self {
+            ApiError::Invalid { field, .. } => body["error"]["field"] = json!(field),
+            ApiError::QuotaExceeded { details, retry_after_secs, .. } => {
+                merge(&mut body["error"], details);
+                retry_after = *retry_after_secs;
+            }
+            ApiError::UpgradeRequired(entitlement) => {
+                merge(&mut body["error"], &json!(entitlement));
+                body["error"]["code"] = json!(code);
+            }
+            ApiError::RateLimited(decision) => {
+                retry_after = Some(decision.retry_after_secs);
+                body["error"]["retry_after"] = json!(decision.retry_after_secs);
+            }
+            _ => {}
         }
         let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
         if matches!(self, ApiError::Key(_)) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::RateLimited(decision) = &self {
+            super::limits::rate_headers(headers, decision);
+        }
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+/// Copies an object's fields into another, keeping the target's existing ones.
+fn merge(target: &mut serde_json::Value, extra: &serde_json::Value) {
+    if let (Some(target), Some(extra)) = (target.as_object_mut(), extra.as_object()) {
+        for (key, value) in extra {
+            target.entry(key.clone()).or_insert_with(|| value.clone());
+        }
     }
 }
 

@@ -6,22 +6,21 @@ use crate::auth::Customer;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use chrono::{Duration, Utc};
 use engine::auth::KeyName;
 use model::{ApiKeyView, CreatedKey, KeyKind};
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/user/keys", get(list).post(create))
-        .route("/api/v1/user/keys/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+pub struct NewKey {
     name: String,
     /// `live` (default) or `test`.
     #[serde(default)]
@@ -31,10 +30,18 @@ struct NewKey {
     expires_in_days: Option<u32>,
 }
 
+/// The account's keys, newest first. Never the plaintext or the hash.
+#[utoipa::path(get, path = "/api/v1/user/keys", tag = "keys",
+    responses((status = 200, body = Vec<ApiKeyView>), (status = 401, description = "No valid key or session")),
+    security(("customer_key" = [])))]
 async fn list(State(state): State<AppState>, customer: Customer) -> Result<ApiJson<Vec<ApiKeyView>>, ApiError> {
     Ok(ApiJson(state.engine.list_keys(&customer.account).await?))
 }
 
+/// Creates a key for the account; its plaintext is in this answer and nowhere else.
+#[utoipa::path(post, path = "/api/v1/user/keys", tag = "keys", request_body = NewKey,
+    responses((status = 201, body = CreatedKey), (status = 409, description = "The account has 50 active keys"), (status = 422, description = "A bad name, environment or lifetime")),
+    security(("customer_key" = [])))]
 async fn create(
     State(state): State<AppState>,
     customer: Customer,
@@ -58,6 +65,10 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
+/// Revokes one of the account's keys; the next request with it fails.
+#[utoipa::path(delete, path = "/api/v1/user/keys/{id}", tag = "keys", params(("id" = String, Path)),
+    responses((status = 200, body = ApiKeyView), (status = 404, description = "No such key in this account")),
+    security(("customer_key" = [])))]
 async fn revoke(State(state): State<AppState>, customer: Customer, Path(id): Path<String>) -> Result<ApiJson<ApiKeyView>, ApiError> {
     Ok(ApiJson(state.engine.revoke_key(&customer.actor, &customer.account, &id, Utc::now()).await?))
 }

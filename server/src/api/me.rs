@@ -13,14 +13,21 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use model::{LicenseStatus, Overview, Period, Price, QuotaLevel};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
-        .route("/api/v1/users/me/usage", get(usage))
         .route("/api/license/status", get(license_status))
         .route("/api/license/quotas", get(license_quotas))
+}
+
+/// The documented `/api/v1` part.
+pub fn v1_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(usage))
 }
 
 async fn overview(state: &AppState, customer: &Customer) -> Result<Overview, ApiError> {
@@ -29,15 +36,20 @@ async fn overview(state: &AppState, customer: &Customer) -> Result<Overview, Api
 
 /// `GET /api/v1/users/me/usage`, the shape of the usage-dashboard notes, generalised to
 /// the catalog's meters.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UsageResponse {
     pub plan: UsagePlan,
+    /// Each meter's current value, plus `api_calls_today`, `api_calls_7d` (oldest first),
+    /// `api_calls_7d_days` and `rpm_current` (API calls in the current minute).
+    #[schema(value_type = Object)]
     pub usage: BTreeMap<String, serde_json::Value>,
+    /// `<meter>_percent` for each limited meter.
+    #[schema(value_type = Object)]
     pub quotas: BTreeMap<String, serde_json::Value>,
     pub generated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UsagePlan {
     pub name: String,
     pub tier: String,
@@ -45,8 +57,14 @@ pub struct UsagePlan {
     pub limits: BTreeMap<String, f64>,
 }
 
+/// The account's plan, usage and quotas: the usage dashboard's numbers, as JSON. Calls to
+/// this endpoint are not counted as API calls.
+#[utoipa::path(get, path = "/api/v1/users/me/usage", tag = "account",
+    responses((status = 200, body = UsageResponse), (status = 401, description = "No valid key or session"), (status = 429, description = "Rate limit reached")),
+    security(("customer_key" = [])))]
 async fn usage(State(state): State<AppState>, customer: Customer) -> Result<Json<UsageResponse>, ApiError> {
     let o = overview(&state, &customer).await?;
+    let rpm_current = state.engine.calls_this_minute(&customer.account).await?;
     let mut limits: BTreeMap<String, f64> = o.quotas.iter().map(|q| (q.meter.clone(), q.limit)).collect();
     limits.insert("rpm".into(), o.plan.rate_limit_per_minute as f64);
     limits.insert("daily_requests".into(), o.plan.rate_limit_per_day as f64);
@@ -56,6 +74,7 @@ async fn usage(State(state): State<AppState>, customer: Customer) -> Result<Json
     let today = o.api_calls_7d.last().map_or(0.0, |d| d.value);
     usage.insert("api_calls_today".into(), today.into());
     usage.insert("api_calls_7d".into(), o.api_calls_7d.iter().map(|d| d.value).collect::<Vec<_>>().into());
+    usage.insert("rpm_current".into(), rpm_current.into());
     usage.insert("api_calls_7d_days".into(), o.api_calls_7d.iter().map(|d| d.day.to_string()).collect::<Vec<_>>().into());
 
     let quotas = o.quotas.iter().map(|q| (format!("{}_percent", q.meter), q.percent.into())).collect();

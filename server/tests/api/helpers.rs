@@ -24,12 +24,35 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    spawn_app_full(TestOptions::default(), configure).await
+}
+
+/// What a test may change about the server it starts.
+#[derive(Default)]
+pub struct TestOptions {
+    /// A plan catalog (TOML) instead of the demo catalog.
+    pub catalog: Option<String>,
+    /// A clock the test moves by hand.
+    pub clock: Option<engine::Clock>,
+    pub service_rate_per_second: Option<u64>,
+}
+
+pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = server::cli::StoreArgs {
-        database_url: format!("sqlite://{}", dir.path().join("test.db").display()),
-        catalog: None,
-    };
-    let engine = open_engine(&store, Some("https://billing.example/portal".into())).await.expect("engine");
+    let catalog = options.catalog.map(|text| {
+        let path = dir.path().join("plans.toml");
+        std::fs::write(&path, text).expect("write catalog");
+        path
+    });
+    let store = server::cli::StoreArgs { database_url: format!("sqlite://{}", dir.path().join("test.db").display()), catalog };
+    let mut engine_config = engine::EngineConfig { billing_portal_url: Some("https://billing.example/portal".into()), ..Default::default() };
+    if let Some(clock) = options.clock {
+        engine_config.clock = clock;
+    }
+    if let Some(rate) = options.service_rate_per_second {
+        engine_config.service_rate_per_second = rate;
+    }
+    let engine = open_engine(&store, engine_config).await.expect("engine");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let mut config = ServerConfig {
@@ -82,6 +105,55 @@ impl TestApp {
 
     pub async fn seed_demo(&self) {
         self.engine.seed_demo(Utc::now()).await.expect("seed demo");
+    }
+
+    /// A service key, straight from the engine.
+    pub async fn service_key(&self) -> String {
+        let name = engine::auth::KeyName::parse("tests").expect("name");
+        self.engine.create_key("test", None, model::KeyKind::Service, &name, None, Utc::now()).await.expect("service key").plaintext
+    }
+
+    /// A live key of an account.
+    pub async fn customer_key(&self, account: &str) -> String {
+        let name = engine::auth::KeyName::parse("tests").expect("name");
+        let account = engine::AccountId::parse(account).expect("account id");
+        self.engine.create_key("test", Some(&account), model::KeyKind::Live, &name, None, Utc::now()).await.expect("customer key").plaintext
+    }
+
+    /// Adds an account with an active license on `plan`.
+    pub async fn account(&self, id: &str, plan: &str) {
+        let new = engine::seed::NewAccount {
+            id: engine::AccountId::parse(id).expect("id"),
+            name: id.to_owned(),
+            plan_id: plan.to_owned(),
+            status: model::LicenseStatus::Active,
+            seats: 1,
+            starts_at: self.engine.now(),
+            expires_at: None,
+        };
+        self.engine.create_account(&new).await.expect("account");
+    }
+
+    /// POSTs JSON with a bearer key.
+    pub async fn post_json(&self, key: &str, path: &str, body: &Value) -> Response {
+        self.client.post(format!("{}{path}", self.base)).bearer_auth(key).json(body).send().await.expect("request")
+    }
+
+    /// The stored value of a rollup row (0 when absent).
+    pub async fn rollup(&self, table: &str, account: &str, meter: &str) -> f64 {
+        let sql = format!("SELECT COALESCE(SUM(value), 0) FROM {table} WHERE account_id = $1 AND meter = $2");
+        sqlx::query_scalar(&sql).bind(account).bind(meter).fetch_one(self.engine.db().pool()).await.expect("rollup")
+    }
+
+    /// Today's (UTC) daily rollup of a meter.
+    pub async fn today(&self, account: &str, meter: &str) -> f64 {
+        sqlx::query_scalar("SELECT COALESCE(SUM(value), 0) FROM usage_daily WHERE account_id = $1 AND meter = $2 AND day = $3")
+            .bind(account)
+            .bind(meter)
+            .bind(Utc::now().date_naive())
+            .fetch_one(self.engine.db().pool())
+            .await
+            .expect("today")
     }
 
     pub async fn count(&self, table: &str) -> i64 {

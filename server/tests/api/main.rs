@@ -5,3 +5,5 @@ mod dashboard;
 mod helpers;
 mod isolation;
 mod keys;
+mod metering;
+mod openapi;

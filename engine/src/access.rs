@@ -1,0 +1,288 @@
+//! What an account may do right now: its license, its plan and the grants on top of it.
+//!
+//! Read on every hot-path request, so it is cached in memory. Changes made through the
+//! engine drop the cached entry at once; a short time-to-live bounds how stale an entry
+//! can be after a change made by another process (the CLI, another instance).
+
+use crate::catalog::{Enforcement, Limit, Plan};
+use crate::{AccountId, Engine, EngineError};
+use chrono::{DateTime, Utc};
+use model::LicenseStatus;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a cached license may be served before it is read again.
+const TTL: Duration = Duration::from_secs(5);
+
+/// What a grant changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    /// A different limit for one meter (`value`; none means unlimited).
+    Limit,
+    /// One more feature.
+    Feature,
+    /// No quota or rate limit applies; usage is still metered.
+    Bypass,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::Limit => "limit",
+            GrantKind::Feature => "feature",
+            GrantKind::Bypass => "bypass",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [GrantKind::Limit, GrantKind::Feature, GrantKind::Bypass].into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// An operator's override on top of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub id: String,
+    pub kind: GrantKind,
+    pub meter: Option<String>,
+    pub value: Option<f64>,
+    pub feature: Option<String>,
+    pub reason: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Grant {
+    fn live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+/// Why an account cannot use its license right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inactive {
+    Expired,
+    /// Suspended, cancelled or past due.
+    NotActive(LicenseStatus),
+}
+
+/// An account's license and grants, as cached.
+#[derive(Debug)]
+pub struct AccountInfo {
+    pub account: AccountId,
+    pub plan: Arc<Plan>,
+    pub status: LicenseStatus,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub grants: Vec<Grant>,
+    loaded_at: Instant,
+}
+
+impl AccountInfo {
+    /// Whether the license grants its plan at `now`.
+    pub fn usable(&self, now: DateTime<Utc>) -> Result<(), Inactive> {
+        if self.status == LicenseStatus::Expired || self.expires_at.is_some_and(|t| t <= now) {
+            return Err(Inactive::Expired);
+        }
+        if self.status.is_usable() {
+            Ok(())
+        } else {
+            Err(Inactive::NotActive(self.status))
+        }
+    }
+
+    /// Whether a bypass grant lifts every quota and rate limit.
+    pub fn bypass(&self, now: DateTime<Utc>) -> bool {
+        self.grants.iter().any(|g| g.kind == GrantKind::Bypass && g.live(now))
+    }
+
+    /// The plan's feature, or one granted on top of it.
+    pub fn has_feature(&self, feature: &str, now: DateTime<Utc>) -> bool {
+        self.plan.has_feature(feature)
+            || self.grants.iter().any(|g| g.kind == GrantKind::Feature && g.live(now) && g.feature.as_deref() == Some(feature))
+    }
+
+    /// The limit that applies to a meter: the newest live limit grant, else the plan's.
+    /// `None` means unlimited. A granted limit keeps the plan's period and enforcement
+    /// (hard when the plan has no limit for the meter, with a monthly period).
+    pub fn limit(&self, meter: &str, now: DateTime<Utc>) -> Option<Limit> {
+        let plan_limit = self.plan.limit(meter).copied();
+        let granted = self
+            .grants
+            .iter()
+            .filter(|g| g.kind == GrantKind::Limit && g.live(now) && g.meter.as_deref() == Some(meter))
+            .max_by_key(|g| g.created_at);
+        match granted {
+            None => plan_limit,
+            Some(grant) => grant.value.map(|value| {
+                let base = plan_limit.unwrap_or(Limit { value, period: model::Period::Month, enforcement: Enforcement::Hard });
+                Limit { value, ..base }
+            }),
+        }
+    }
+}
+
+/// Cached account information by account.
+#[derive(Default)]
+pub(crate) struct AccessCache {
+    by_account: RwLock<HashMap<AccountId, Arc<AccountInfo>>>,
+}
+
+impl AccessCache {
+    fn get(&self, account: &AccountId) -> Option<Arc<AccountInfo>> {
+        let map = self.by_account.read().unwrap_or_else(|p| p.into_inner());
+        map.get(account).filter(|info| info.loaded_at.elapsed() < TTL).cloned()
+    }
+
+    fn insert(&self, info: Arc<AccountInfo>) {
+        self.by_account.write().unwrap_or_else(|p| p.into_inner()).insert(info.account.clone(), info);
+    }
+
+    pub(crate) fn forget(&self, account: &AccountId) {
+        self.by_account.write().unwrap_or_else(|p| p.into_inner()).remove(account);
+    }
+}
+
+type GrantRow = (String, String, Option<String>, Option<f64>, Option<String>, String, Option<DateTime<Utc>>, String, DateTime<Utc>);
+
+fn grant_from_row(row: GrantRow) -> Option<Grant> {
+    let (id, kind, meter, value, feature, reason, expires_at, created_by, created_at) = row;
+    Some(Grant { id, kind: GrantKind::parse(&kind)?, meter, value, feature, reason, expires_at, created_by, created_at })
+}
+
+const GRANT_COLUMNS: &str = "id, kind, meter, value, feature, reason, expires_at, created_by, created_at";
+
+/// A new grant, as the operator asks for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewGrant {
+    pub kind: GrantKind,
+    pub meter: Option<String>,
+    /// For `limit`: the new limit; absent or null means unlimited.
+    pub value: Option<f64>,
+    pub feature: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Engine {
+    /// The account's license and grants, from the cache when fresh.
+    pub async fn access(&self, account: &AccountId) -> Result<Arc<AccountInfo>, EngineError> {
+        if let Some(info) = self.access_cache().get(account) {
+            return Ok(info);
+        }
+        let row: Option<(String, String, Option<DateTime<Utc>>)> =
+            sqlx::query_as("SELECT plan_id, status, expires_at FROM licenses WHERE account_id = $1")
+                .bind(account.as_str())
+                .fetch_optional(self.db().pool())
+                .await?;
+        let (plan_id, status, expires_at) = row.ok_or(EngineError::NotFound("account"))?;
+        let plan = self.catalog().plan(&plan_id).ok_or_else(|| EngineError::UnknownPlan(plan_id.clone()))?;
+        let status: LicenseStatus = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
+        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM grants WHERE account_id = $1 AND revoked_at IS NULL ORDER BY created_at"
+        ))
+        .bind(account.as_str())
+        .fetch_all(self.db().pool())
+        .await?;
+        let info = Arc::new(AccountInfo {
+            account: account.clone(),
+            plan: Arc::new(plan.clone()),
+            status,
+            expires_at,
+            grants: rows.into_iter().filter_map(grant_from_row).collect(),
+            loaded_at: Instant::now(),
+        });
+        self.access_cache().insert(info.clone());
+        Ok(info)
+    }
+
+    /// Grants an account an override on top of its plan, and records who did it.
+    pub async fn create_grant(&self, actor: &str, account: &AccountId, grant: NewGrant) -> Result<Grant, EngineError> {
+        let now = self.now();
+        self.access(account).await?;
+        match grant.kind {
+            GrantKind::Limit => {
+                let meter = grant.meter.as_deref().ok_or(EngineError::invalid("meter", "a limit grant names a meter"))?;
+                if self.catalog().meter(meter).is_none() {
+                    return Err(EngineError::invalid("meter", format!("unknown meter `{meter}`")));
+                }
+                if let Some(value) = grant.value {
+                    if !value.is_finite() || value < 0.0 {
+                        return Err(EngineError::invalid("value", "a limit must be a finite number, zero or more"));
+                    }
+                }
+            }
+            GrantKind::Feature => {
+                let feature = grant.feature.as_deref().ok_or(EngineError::invalid("feature", "a feature grant names a feature"))?;
+                if !self.catalog().knows_feature(feature) {
+                    return Err(EngineError::invalid("feature", format!("unknown feature `{feature}`")));
+                }
+            }
+            GrantKind::Bypass => {}
+        }
+        if grant.expires_at.is_some_and(|t| t <= now) {
+            return Err(EngineError::invalid("expires_at", "must be in the future"));
+        }
+        if grant.reason.chars().count() > 500 {
+            return Err(EngineError::invalid("reason", "at most 500 characters"));
+        }
+        let created = Grant {
+            id: format!("grant_{}", uuid::Uuid::new_v4().simple()),
+            kind: grant.kind,
+            meter: grant.meter.filter(|_| grant.kind == GrantKind::Limit),
+            value: grant.value.filter(|_| grant.kind == GrantKind::Limit),
+            feature: grant.feature.filter(|_| grant.kind == GrantKind::Feature),
+            reason: grant.reason,
+            expires_at: grant.expires_at,
+            created_by: actor.to_owned(),
+            created_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO grants (id, account_id, kind, meter, value, feature, reason, expires_at, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&created.id)
+        .bind(account.as_str())
+        .bind(created.kind.as_str())
+        .bind(&created.meter)
+        .bind(created.value)
+        .bind(&created.feature)
+        .bind(&created.reason)
+        .bind(created.expires_at)
+        .bind(&created.created_by)
+        .bind(created.created_at)
+        .execute(self.db().pool())
+        .await?;
+        self.access_cache().forget(account);
+        let after = serde_json::to_string(&created).ok();
+        self.audit(actor, Some(account), "grant.created", Some(&created.id), None, after.as_deref()).await?;
+        Ok(created)
+    }
+
+    /// The account's grants that are neither revoked nor expired.
+    pub async fn list_grants(&self, account: &AccountId) -> Result<Vec<Grant>, EngineError> {
+        let now = self.now();
+        Ok(self.access(account).await?.grants.iter().filter(|g| g.live(now)).cloned().collect())
+    }
+
+    /// Withdraws a grant at once.
+    pub async fn revoke_grant(&self, actor: &str, account: &AccountId, grant_id: &str) -> Result<(), EngineError> {
+        let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
+            .bind(self.now())
+            .bind(grant_id)
+            .bind(account.as_str())
+            .execute(self.db().pool())
+            .await?
+            .rows_affected();
+        if done == 0 {
+            return Err(EngineError::NotFound("grant"));
+        }
+        self.access_cache().forget(account);
+        self.audit(actor, Some(account), "grant.revoked", Some(grant_id), None, None).await?;
+        Ok(())
+    }
+}
