@@ -234,6 +234,19 @@ struct Pending {
 }
 
 impl Pending {
+    /// Folds in another change to the same row.
+    fn merge_pending(&mut self, other: Pending) {
+        match self.aggregation {
+            // A sum's parts add up; for a level or a maximum, merging the other's value at
+            // its time gives the same as merging each of its events.
+            Aggregation::Sum => {
+                self.value += other.value;
+                self.observed_at = self.observed_at.max(other.observed_at);
+            }
+            _ => self.merge(other.value, other.observed_at),
+        }
+    }
+
     fn merge(&mut self, value: f64, observed_at: DateTime<Utc>) {
         match self.aggregation {
             Aggregation::Sum => self.value += value,
@@ -476,13 +489,36 @@ impl Writer {
             }
         }
 
+        // Accepted events, grouped by (account, meter): one counter lookup and one pending
+        // row per bucket for each group, however many events it holds.
+        let mut groups: HashMap<(&AccountId, &str), Vec<&EventIn>> = HashMap::new();
         let mut accepted = 0;
         for (e, outcome) in events.iter().zip(&outcomes) {
             if *outcome == EventOutcome::Accepted {
-                let key = (e.account.clone(), e.meter.key.clone());
-                self.counter(&key, e.meter.aggregation, now, batch).await?.observe(e.quantity, e.at);
-                batch.record(&e.account, &e.meter, e.quantity, e.at);
+                groups.entry((&e.account, e.meter.key.as_str())).or_default().push(e);
                 accepted += 1;
+            }
+        }
+        for ((account, _), group) in groups {
+            let meter = &group[0].meter;
+            let key = (account.clone(), meter.key.clone());
+            let counter = self.counter(&key, meter.aggregation, now, batch).await?;
+            let mut rows: HashMap<Bucket, Pending> = HashMap::new();
+            for e in &group {
+                counter.observe(e.quantity, e.at);
+                let b = Buckets::of(e.at);
+                for bucket in [Bucket::Minute(b.minute), Bucket::Day(b.day), Bucket::Month(b.month)] {
+                    rows.entry(bucket)
+                        .and_modify(|p| p.merge(e.quantity, e.at))
+                        .or_insert(Pending { aggregation: meter.aggregation, value: e.quantity, observed_at: e.at });
+                }
+            }
+            for (bucket, row) in rows {
+                batch
+                    .pending
+                    .entry((account.clone(), meter.key.clone(), bucket))
+                    .and_modify(|p| p.merge_pending(row))
+                    .or_insert(row);
             }
         }
         batch.events += accepted;

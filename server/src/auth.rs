@@ -35,6 +35,10 @@ fn session_token(parts: &Parts) -> Option<SessionToken> {
 
 /// Resolves the session and guards the private pages.
 pub async fn session_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Machine APIs authenticate by key, and need no session.
+    if request.uri().path().starts_with("/api/v1/") && !request.headers().contains_key(header::COOKIE) {
+        return next.run(request).await;
+    }
     let (mut parts, body) = request.into_parts();
     let viewer = match session_token(&parts) {
         Some(token) => match state.engine.session(&token, chrono::Utc::now()).await {
@@ -46,8 +50,10 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
         },
         None => None,
     };
-    let path = parts.uri.path().to_owned();
-    let is_page = parts.method == Method::GET && PRIVATE_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let path = parts.uri.path();
+    let is_page = parts.method == Method::GET
+        && PRIVATE_PAGES.iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')));
+    let path = path.to_owned();
     if is_page {
         match &viewer {
             None => {

@@ -55,12 +55,12 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState {
+    let state = AppState::new(app::state::Shared {
         engine,
         leptos_options: leptos_options.clone(),
         signup_enabled: config.signup_enabled,
         secure_cookies: config.public_url.starts_with("https://"),
-    };
+    });
     let origins = auth::AllowedOrigins::new(&config.public_url);
     let routes = generate_route_list(app::App);
     let site = std::path::Path::new(config.site_root.as_str());
