@@ -1,9 +1,27 @@
 -- The metering hot path: per-minute rollups, payload fingerprints for idempotency, and
 -- admin grants that apply on top of a plan.
 
--- A digest of the event as the client sent it (meter, quantity, timestamp, properties):
--- the same idempotency key with a different payload is a conflict, not a duplicate.
-ALTER TABLE usage_events ADD COLUMN fingerprint TEXT;
+-- Raw events, rebuilt for the ingest path:
+-- - `fingerprint` is a digest of the event as the client sent it (meter, quantity,
+--   timestamp, properties): the same idempotency key with another payload is a conflict;
+-- - the table is clustered on its key (WITHOUT ROWID, SQLite's spelling; PostgreSQL's
+--   migrations declare the same primary key), and the (meter, time) index is gone: minute
+--   periods read `usage_minutely` now. Each insert touches one B-tree instead of three
+--   (measured: the writer's SQLite thread was the bottleneck of batch ingest).
+CREATE TABLE usage_events_v3 (
+    account_id       TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    idempotency_key  TEXT NOT NULL,
+    meter            TEXT NOT NULL,
+    quantity         DOUBLE PRECISION NOT NULL,
+    occurred_at      TIMESTAMP NOT NULL,
+    properties       TEXT,
+    fingerprint      TEXT,
+    PRIMARY KEY (account_id, idempotency_key)
+) WITHOUT ROWID;
+INSERT INTO usage_events_v3 (account_id, idempotency_key, meter, quantity, occurred_at, properties)
+    SELECT account_id, idempotency_key, meter, quantity, occurred_at, properties FROM usage_events;
+DROP TABLE usage_events;
+ALTER TABLE usage_events_v3 RENAME TO usage_events;
 
 -- Per-minute rollups, for minute-period quotas and the current requests per minute.
 -- Kept for two days by the retention job.

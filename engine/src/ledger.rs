@@ -434,32 +434,35 @@ impl Writer {
     }
 
     async fn ingest(&mut self, events: &[EventIn], now: DateTime<Utc>, batch: &mut Batch) -> Result<Vec<EventOutcome>, sqlx::Error> {
-        let mut returned: Vec<(String, String)> = Vec::with_capacity(events.len());
-        for chunk in events.chunks(INSERT_CHUNK) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO usage_events (account_id, idempotency_key, meter, quantity, occurred_at, properties, fingerprint) ",
-            );
-            insert.push_values(chunk, |mut row, e| {
-                row.push_bind(e.account.as_str())
-                    .push_bind(e.idempotency_key.as_str())
-                    .push_bind(e.meter.key.as_str())
-                    .push_bind(e.quantity)
-                    .push_bind(e.at)
-                    .push_bind(e.properties.as_deref())
-                    .push_bind(e.fingerprint.as_str());
-            });
-            insert.push(" ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING account_id, idempotency_key");
-            let conn = self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)?;
-            returned.extend(insert.build_query_as::<(String, String)>().fetch_all(&mut **conn).await?);
+        // Which events were stored now, by position.
+        let mut stored_now = vec![false; events.len()];
+        for (n, chunk) in events.chunks(INSERT_CHUNK).enumerate() {
+            let offset = n * INSERT_CHUNK;
+            // Usually every key is new: then the row count says so, and no row comes back.
+            // Otherwise the chunk is undone and inserted again, returning the keys it stored.
+            self.execute("SAVEPOINT chunk").await?;
+            let stored = self.insert_events(chunk, false).await?.rows_affected();
+            if stored == chunk.len() as u64 {
+                stored_now[offset..offset + chunk.len()].fill(true);
+            } else {
+                self.execute("ROLLBACK TO chunk").await?;
+                let conn = self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+                let returned: Vec<(String, String)> = Self::insert_query(chunk, true).build_query_as().fetch_all(&mut **conn).await?;
+                let mut returned: HashSet<(&str, &str)> = returned.iter().map(|(a, k)| (a.as_str(), k.as_str())).collect();
+                // The first event with a returned key is the one stored.
+                for (i, e) in chunk.iter().enumerate() {
+                    stored_now[offset + i] = returned.remove(&(e.account.as_str(), e.idempotency_key.as_str()));
+                }
+            }
+            self.execute("RELEASE chunk").await?;
         }
-        let mut inserted: HashSet<(&str, &str)> = returned.iter().map(|(a, k)| (a.as_str(), k.as_str())).collect();
 
-        // The first event with an inserted key is the one that counts; any other event with
-        // a key already stored is a duplicate or a conflict, by its payload's fingerprint.
+        // Any other event has a key stored before: a duplicate or a conflict, by its
+        // payload's fingerprint.
         let mut outcomes = Vec::with_capacity(events.len());
         let mut others = Vec::new();
-        for (i, e) in events.iter().enumerate() {
-            if inserted.remove(&(e.account.as_str(), e.idempotency_key.as_str())) {
+        for (i, now_stored) in stored_now.iter().enumerate() {
+            if *now_stored {
                 outcomes.push(EventOutcome::Accepted);
             } else {
                 outcomes.push(EventOutcome::Duplicate);
@@ -524,6 +527,31 @@ impl Writer {
         batch.events += accepted;
         metrics::counter!("tollgate_ingested_events_total").increment(accepted as u64);
         Ok(outcomes)
+    }
+
+    fn insert_query(chunk: &[EventIn], returning: bool) -> QueryBuilder<'_, Sqlite> {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO usage_events (account_id, idempotency_key, meter, quantity, occurred_at, properties, fingerprint) ",
+        );
+        insert.push_values(chunk, |mut row, e| {
+            row.push_bind(e.account.as_str())
+                .push_bind(e.idempotency_key.as_str())
+                .push_bind(e.meter.key.as_str())
+                .push_bind(e.quantity)
+                .push_bind(e.at)
+                .push_bind(e.properties.as_deref())
+                .push_bind(e.fingerprint.as_str());
+        });
+        insert.push(" ON CONFLICT (account_id, idempotency_key) DO NOTHING");
+        if returning {
+            insert.push(" RETURNING account_id, idempotency_key");
+        }
+        insert
+    }
+
+    async fn insert_events(&mut self, chunk: &[EventIn], returning: bool) -> Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+        let conn = self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+        Self::insert_query(chunk, returning).build().execute(&mut **conn).await
     }
 
     /// The counter for a key, loaded on first use and brought to `now`'s periods; its state
