@@ -13,23 +13,22 @@ duration=${BENCH_DURATION:-15s}
 
 command -v wrk >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq wrk >/dev/null; }
 
-if [ ! -f "$db" ]; then
+if [ ! -f "$db" ] || [ ! -f "$target_dir/bench.key" ] || [ ! -f "$target_dir/bench-metering.keys" ]; then
+  rm -f "$db" "$db-wal" "$db-shm" "$target_dir/bench.key" "$target_dir/bench-metering.keys"
   echo "==> generating 1,000 accounts with 90 days of history"
   "$bin" seed --accounts 1000 --days 90 --database "sqlite://$db"
   TOLLGATE_USER_PASSWORD="bench password" "$bin" user add --email bench@example.com \
     --account acc_gen_00000_1 --role owner --database "sqlite://$db" >/dev/null
   "$bin" key create --account acc_gen_00000_1 --name bench --database "sqlite://$db" > "$target_dir/bench.key" 2>/dev/null
-fi
-key=$(cat "$target_dir/bench.key")
-# The metering benchmarks: a service key, and an account on the benchmark catalog's `scale`
-# plan (limits far above the load) with a customer key.
-if [ ! -f "$target_dir/bench-metering.keys" ]; then
+  # The metering benchmarks: a service key, and an account on the benchmark catalog's
+  # `scale` plan (limits far above the load) with a customer key.
   "$bin" account create --id acc_scale --name Scale --plan scale --catalog bench/catalog.toml --database "sqlite://$db" >/dev/null
   {
     "$bin" key create --service --name bench --database "sqlite://$db" 2>/dev/null
     "$bin" key create --account acc_scale --name bench --database "sqlite://$db" 2>/dev/null
   } > "$target_dir/bench-metering.keys"
 fi
+key=$(cat "$target_dir/bench.key")
 service_key=$(sed -n 1p "$target_dir/bench-metering.keys")
 scale_key=$(sed -n 2p "$target_dir/bench-metering.keys")
 
