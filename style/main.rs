@@ -22,7 +22,13 @@ fn main() -> ExitCode {
         eprintln!("usage: tollgate-style OUT.css");
         return ExitCode::from(2);
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // The checkout it runs in (the build script runs it from the workspace root). Not the
+    // directory it was compiled in: a shared target dir may hold a binary built in another
+    // clone, which cargo rightly considers fresh.
+    let root = match std::env::current_dir() {
+        Ok(dir) if dir.join("app/src").is_dir() => dir,
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+    };
     let mut files = Vec::new();
     if let Err(err) = rust_sources(&root.join("app/src"), &mut files) {
         eprintln!("error: cannot read app/src: {err}");
