@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod billing;
 pub mod catalog;
 mod clock;
 pub mod db;
@@ -36,6 +37,9 @@ pub struct EngineConfig {
     /// Requests per second each service key may make to ingest, consume and entitlements.
     pub service_rate_per_second: u64,
     pub clock: Clock,
+    /// Webhook signing secrets; several are allowed while one is rotated out.
+    pub whop_webhook_secrets: Vec<String>,
+    pub stripe_webhook_secrets: Vec<String>,
 }
 
 /// The default service limit: far above what one instance serves, so it only stops a
@@ -50,6 +54,8 @@ impl Default for EngineConfig {
             ingest_window: metering::IngestWindow::default(),
             service_rate_per_second: DEFAULT_SERVICE_RATE_PER_SECOND,
             clock: Clock::system(),
+            whop_webhook_secrets: Vec::new(),
+            stripe_webhook_secrets: Vec::new(),
         }
     }
 }
@@ -113,6 +119,14 @@ impl Engine {
     /// The usage writer, started on first use on the current tokio runtime.
     pub(crate) fn ledger(&self) -> &ledger::Ledger {
         self.hot.ledger.get_or_init(|| ledger::Ledger::start(self.db.pool().clone(), self.config.clock.clone()))
+    }
+
+    /// The secrets a provider's webhooks may be signed with (none: not configured).
+    pub fn webhook_secrets(&self, provider: billing::Provider) -> &[String] {
+        match provider {
+            billing::Provider::Whop => &self.config.whop_webhook_secrets,
+            billing::Provider::Stripe => &self.config.stripe_webhook_secrets,
+        }
     }
 
     pub fn ingest_window(&self) -> metering::IngestWindow {

@@ -160,6 +160,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TOLLGATE_INGEST_MAX_AGE_DAYS", default_value_t = 35)]
     pub ingest_max_age_days: u32,
 
+    /// Whop webhook signing secret(s), comma-separated while rotating. Without one,
+    /// `/api/webhooks/whop` answers 503.
+    #[arg(long, env = "TOLLGATE_WHOP_WEBHOOK_SECRET", hide_env_values = true)]
+    pub whop_webhook_secret: Option<String>,
+
+    /// Stripe webhook signing secret(s) (`whsec_…`), comma-separated while rotating.
+    /// Without one, `/api/webhooks/stripe` answers 503.
+    #[arg(long, env = "TOLLGATE_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+
     /// Folder holding the built site (`pkg/`, vendored scripts, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -175,9 +185,16 @@ impl ServeArgs {
                 max_future: chrono::Duration::seconds(i64::from(self.ingest_max_future_secs)),
                 max_age: chrono::Duration::days(i64::from(self.ingest_max_age_days)),
             },
+            whop_webhook_secrets: split_secrets(self.whop_webhook_secret.as_deref()),
+            stripe_webhook_secrets: split_secrets(self.stripe_webhook_secret.as_deref()),
             ..engine::EngineConfig::default()
         }
     }
+}
+
+/// `a,b` -> `["a", "b"]`, ignoring blanks.
+fn split_secrets(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 #[derive(Debug, Args, Clone)]

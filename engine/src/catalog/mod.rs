@@ -104,6 +104,18 @@ pub struct Catalog {
     /// Sorted by rank, lowest first.
     plans: Vec<Plan>,
     pub billing_portal_url: String,
+    pub billing: Billing,
+}
+
+/// How billing providers' products map to plans, and how lapsed payments are handled.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Billing {
+    /// Whop plan (or product) id -> plan id.
+    pub whop_plans: BTreeMap<String, String>,
+    /// Stripe price (or product) id -> plan id.
+    pub stripe_prices: BTreeMap<String, String>,
+    /// Days a `past_due` license keeps working before it is suspended.
+    pub past_due_grace_days: u32,
 }
 
 // ---- the TOML shape, kept apart from the validated types ----
@@ -122,6 +134,24 @@ struct RawCatalog {
 struct RawBilling {
     #[serde(default)]
     portal_url: String,
+    #[serde(default = "default_grace_days")]
+    past_due_grace_days: u32,
+    #[serde(default)]
+    whop: RawProvider,
+    #[serde(default)]
+    stripe: RawProvider,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    /// Provider plan or price id -> Tollgate plan id.
+    #[serde(default, alias = "prices")]
+    plans: BTreeMap<String, Spanned<String>>,
+}
+
+fn default_grace_days() -> u32 {
+    7
 }
 
 #[derive(Deserialize)]
@@ -272,7 +302,24 @@ impl Catalog {
         }
         plans.sort_by_key(|plan| plan.rank);
 
-        Ok(Catalog { meters: raw.meters, plans, billing_portal_url: raw.billing.portal_url })
+        let mut billing = Billing { past_due_grace_days: raw.billing.past_due_grace_days, ..Billing::default() };
+        for (provider, raw_map, map) in [
+            ("whop", &raw.billing.whop.plans, &mut billing.whop_plans),
+            ("stripe", &raw.billing.stripe.plans, &mut billing.stripe_prices),
+        ] {
+            for (external, plan) in raw_map {
+                if !plan_ids.contains(plan.get_ref()) {
+                    return Err(error(
+                        Some(plan.span()),
+                        Some(format!("billing.{provider}.plans.{external}")),
+                        format!("unknown plan `{}`", plan.get_ref()),
+                    ));
+                }
+                map.insert(external.clone(), plan.get_ref().clone());
+            }
+        }
+
+        Ok(Catalog { meters: raw.meters, plans, billing_portal_url: raw.billing.portal_url, billing })
     }
 
     pub fn meters(&self) -> &[Meter] {

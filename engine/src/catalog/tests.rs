@@ -142,3 +142,24 @@ fn an_unreadable_file_names_the_path() {
     assert_eq!(err.source_name, "/nonexistent/plans.toml");
     assert!(err.to_string().contains("cannot read the file"), "{err}");
 }
+
+#[test]
+fn the_demo_catalog_maps_the_demo_provider_products_to_plans() {
+    let billing = Catalog::demo().expect("demo").billing;
+    assert_eq!(billing.whop_plans.get("plan_demo_pro").map(String::as_str), Some("pro"));
+    assert_eq!(billing.whop_plans.get("plan_demo_starter").map(String::as_str), Some("starter"));
+    assert_eq!(billing.stripe_prices.get("price_demo_pro").map(String::as_str), Some("pro"));
+    assert_eq!(billing.stripe_prices.get("price_demo_starter").map(String::as_str), Some("starter"));
+    assert_eq!(billing.past_due_grace_days, 7);
+}
+
+#[test]
+fn a_provider_mapping_to_an_unknown_plan_names_the_line_and_the_field() {
+    let text = format!(
+        "[billing.whop.plans]\nplan_x = \"platinum\"\n{METERS}\n[[plans]]\nid = \"free\"\nname = \"Free\"\nrank = 0\nprice = 0\nrate_limits = {{ per_minute = 1, per_day = 1 }}\n"
+    );
+    let err = parse(&text).expect_err("unknown plan");
+    assert_eq!(err.line, Some(2));
+    assert_eq!(err.field.as_deref(), Some("billing.whop.plans.plan_x"));
+    assert!(err.message.contains("unknown plan `platinum`"), "{err}");
+}

@@ -8,6 +8,7 @@ pub mod limits;
 mod me;
 pub mod metering;
 pub mod openapi;
+mod webhooks;
 
 pub use error::{ApiError, ApiJson};
 
@@ -38,6 +39,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(me::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::key_layer))
         .merge(health::router())
+        .merge(webhooks::router())
         .merge(openapi::router(openapi::finish(doc)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -35,6 +35,8 @@ pub struct TestOptions {
     /// A clock the test moves by hand.
     pub clock: Option<engine::Clock>,
     pub service_rate_per_second: Option<u64>,
+    pub whop_secret: Option<String>,
+    pub stripe_secret: Option<String>,
 }
 
 pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
@@ -49,6 +51,8 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
     if let Some(clock) = options.clock {
         engine_config.clock = clock;
     }
+    engine_config.whop_webhook_secrets = options.whop_secret.into_iter().collect();
+    engine_config.stripe_webhook_secrets = options.stripe_secret.into_iter().collect();
     if let Some(rate) = options.service_rate_per_second {
         engine_config.service_rate_per_second = rate;
     }

@@ -7,3 +7,4 @@ mod isolation;
 mod keys;
 mod metering;
 mod openapi;
+mod webhooks;

@@ -1,0 +1,520 @@
+//! Billing providers (Whop, Stripe): their webhook events, mapped onto licenses.
+//!
+//! An event is applied exactly once and in order:
+//! - the provider's event id is the primary key of `provider_events`, inserted in the same
+//!   transaction as the change, so a retry, a replay or 20 concurrent copies apply once;
+//! - each membership or subscription remembers the time of the newest event applied, and an
+//!   older event is recorded as `stale` without touching the license.
+
+pub mod signature;
+
+use crate::auth::credentials::hash_password;
+use crate::auth::{generate_password, Email, Password};
+use crate::{AccountId, Engine, EngineError};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use model::LicenseStatus;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Whop,
+    Stripe,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Whop => "whop",
+            Provider::Stripe => "stripe",
+        }
+    }
+}
+
+/// A provider event, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingEvent {
+    pub provider: Provider,
+    pub event_id: String,
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    /// The membership (`mem_…`) or subscription (`sub_…`).
+    pub subject: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// Provider plan, price or product ids, most specific first.
+    pub products: Vec<String>,
+    pub status: Option<String>,
+    pub cancel_at_period_end: Option<bool>,
+    pub period_end: Option<DateTime<Utc>>,
+    pub manage_url: Option<String>,
+}
+
+/// What became of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The license changed (or was confirmed) as the event says.
+    Applied,
+    /// A new customer: an account and its owner were created.
+    Provisioned,
+    /// Seen before: no effect.
+    Duplicate,
+    /// An event type Tollgate does not act on; recorded.
+    Ignored,
+    /// Older than the newest event applied to the same membership: recorded, no effect.
+    Stale,
+    /// No account could be found or created for it (e.g. no email); recorded.
+    Unmatched,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Provisioned => "provisioned",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Ignored => "ignored",
+            Outcome::Stale => "stale",
+            Outcome::Unmatched => "unmatched",
+        }
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A time given as Unix seconds or RFC 3339.
+fn time(value: &Value) -> Option<DateTime<Utc>> {
+    match value {
+        Value::Number(n) => n.as_i64().and_then(|s| Utc.timestamp_opt(s, 0).single()),
+        Value::String(s) => DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+            .or_else(|| s.parse::<i64>().ok().and_then(|secs| Utc.timestamp_opt(secs, 0).single())),
+        _ => None,
+    }
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, String> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON ({e})"))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err("the body is not a JSON object".into())
+    }
+}
+
+/// A Whop event (Standard Webhooks or legacy). `fallback_id` (the `webhook-id` header, or a
+/// digest of the body for legacy events) stands in when the body has no id.
+pub fn parse_whop(body: &[u8], fallback_id: &str, received_at: DateTime<Utc>) -> Result<BillingEvent, String> {
+    let v = parse_json(body)?;
+    let event_type = text(&v["type"]).or_else(|| text(&v["action"])).ok_or("the event has no `type`")?;
+    let data = &v["data"];
+    // Membership events carry the membership; payment events point at it.
+    let membership = if data["membership"].is_object() { &data["membership"] } else { data };
+    let subject = if event_type.starts_with("membership.") {
+        text(&data["id"])
+    } else {
+        text(&data["membership"]["id"]).or_else(|| text(&data["membership_id"])).or_else(|| text(&data["membership"]))
+    };
+    let user = if membership["user"].is_object() { &membership["user"] } else { &data["user"] };
+    let products = [&membership["plan"]["id"], &membership["plan_id"], &membership["plan"], &membership["product"]["id"], &membership["product_id"]]
+        .into_iter()
+        .filter_map(text)
+        .collect();
+    Ok(BillingEvent {
+        provider: Provider::Whop,
+        event_id: text(&v["id"]).unwrap_or_else(|| fallback_id.to_owned()),
+        occurred_at: time(&v["timestamp"]).or_else(|| time(&data["created_at"])).unwrap_or(received_at),
+        subject,
+        email: text(&user["email"]).or_else(|| text(&data["email"])),
+        name: text(&user["name"]).or_else(|| text(&user["username"])),
+        products,
+        status: text(&membership["status"]),
+        cancel_at_period_end: membership["cancel_at_period_end"].as_bool(),
+        period_end: time(&membership["renewal_period_end"]),
+        manage_url: text(&membership["manage_url"]),
+        event_type,
+    })
+}
+
+/// A Stripe event.
+pub fn parse_stripe(body: &[u8]) -> Result<BillingEvent, String> {
+    let v = parse_json(body)?;
+    let event_type = text(&v["type"]).ok_or("the event has no `type`")?;
+    let event_id = text(&v["id"]).ok_or("the event has no `id`")?;
+    let object = &v["data"]["object"];
+    let is_subscription = event_type.starts_with("customer.subscription.");
+    let subject = if is_subscription {
+        text(&object["id"])
+    } else {
+        text(&object["subscription"]).or_else(|| text(&object["parent"]["subscription_details"]["subscription"]))
+    };
+    let item = &object["items"]["data"][0];
+    let mut products: Vec<String> = [&item["price"]["id"], &item["plan"]["id"], &item["price"]["product"]].into_iter().filter_map(text).collect();
+    if products.is_empty() {
+        let line = &object["lines"]["data"][0];
+        products = [&line["price"]["id"], &line["pricing"]["price_details"]["price"]].into_iter().filter_map(text).collect();
+    }
+    Ok(BillingEvent {
+        provider: Provider::Stripe,
+        occurred_at: time(&v["created"]).ok_or("the event has no `created` time")?,
+        subject,
+        email: text(&object["customer_email"]).or_else(|| text(&object["metadata"]["email"])),
+        name: text(&object["customer_name"]).or_else(|| text(&object["metadata"]["name"])),
+        products,
+        status: if is_subscription { text(&object["status"]) } else { None },
+        cancel_at_period_end: object["cancel_at_period_end"].as_bool(),
+        period_end: time(&object["current_period_end"]).or_else(|| time(&item["current_period_end"])),
+        manage_url: None,
+        event_id,
+        event_type,
+    })
+}
+
+/// What an event asks of the license.
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    /// This status, and this plan when the event names a mapped product.
+    Set { plan: Option<String>, status: LicenseStatus },
+    /// Back to the entry plan (the paid plan ended).
+    ToEntryPlan,
+    /// Keep the plan until the period ends, then the entry plan (or no longer).
+    CancelAtPeriodEnd(bool),
+    /// Recorded, nothing to change (e.g. a trial ending soon).
+    Nothing,
+    /// A type Tollgate does not act on.
+    Ignore,
+}
+
+/// A provider's status in Tollgate's terms; `None` for statuses that change nothing.
+fn status_of(provider_status: &str) -> Option<LicenseStatus> {
+    match provider_status {
+        "active" => Some(LicenseStatus::Active),
+        "trialing" => Some(LicenseStatus::Trialing),
+        "past_due" | "unresolved" => Some(LicenseStatus::PastDue),
+        "unpaid" => Some(LicenseStatus::Suspended),
+        "canceled" | "cancelled" => Some(LicenseStatus::Cancelled),
+        "completed" | "expired" | "incomplete_expired" => Some(LicenseStatus::Expired),
+        _ => None,
+    }
+}
+
+impl Engine {
+    fn mapped_plan(&self, event: &BillingEvent) -> Option<String> {
+        let map = match event.provider {
+            Provider::Whop => &self.catalog().billing.whop_plans,
+            Provider::Stripe => &self.catalog().billing.stripe_prices,
+        };
+        event.products.iter().find_map(|p| map.get(p).cloned())
+    }
+
+    fn change_for(&self, event: &BillingEvent) -> Change {
+        let status = event.status.as_deref().and_then(status_of);
+        match event.event_type.as_str() {
+            "membership.activated" | "membership.went_valid" | "customer.subscription.created" | "customer.subscription.updated" => {
+                match status {
+                    Some(LicenseStatus::Cancelled | LicenseStatus::Expired) => Change::ToEntryPlan,
+                    Some(status) => Change::Set { plan: self.mapped_plan(event), status },
+                    None if event.provider == Provider::Whop => Change::Set { plan: self.mapped_plan(event), status: LicenseStatus::Active },
+                    None => Change::Nothing,
+                }
+            }
+            "membership.deactivated" | "membership.went_invalid" | "customer.subscription.deleted" => Change::ToEntryPlan,
+            "membership.cancel_at_period_end_changed" => Change::CancelAtPeriodEnd(event.cancel_at_period_end.unwrap_or(false)),
+            "membership.trial_ending_soon" => Change::Nothing,
+            "payment.succeeded" | "invoice.paid" => Change::Set { plan: None, status: LicenseStatus::Active },
+            "payment.failed" | "invoice.payment_failed" => Change::Set { plan: None, status: LicenseStatus::PastDue },
+            _ => Change::Ignore,
+        }
+    }
+
+    /// Applies a verified provider event, exactly once, in one transaction: the
+    /// deduplication record, the license change, its plan history and audit entry, and the
+    /// membership's newest-event time.
+    pub async fn apply_billing_event(&self, event: &BillingEvent, body: &str) -> Result<Outcome, EngineError> {
+        let now = self.now();
+        let provider = event.provider.as_str();
+        let mut tx = self.db().pool().begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO provider_events (provider, event_id, event_type, received_at, occurred_at, subject, outcome, body)
+             VALUES ($1, $2, $3, $4, $5, $6, 'received', $7) ON CONFLICT (provider, event_id) DO NOTHING",
+        )
+        .bind(provider)
+        .bind(&event.event_id)
+        .bind(&event.event_type)
+        .bind(now)
+        .bind(event.occurred_at)
+        .bind(&event.subject)
+        .bind(body)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if fresh == 0 {
+            return Ok(Outcome::Duplicate);
+        }
+        let (outcome, account, detail) = self.decide_and_apply(&mut tx, event, now).await?;
+        sqlx::query("UPDATE provider_events SET outcome = $1, account_id = $2, detail = $3 WHERE provider = $4 AND event_id = $5")
+            .bind(outcome.as_str())
+            .bind(account.as_ref().map(AccountId::as_str))
+            .bind(&detail)
+            .bind(provider)
+            .bind(&event.event_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if let Some(account) = &account {
+            self.access_cache().forget(account);
+        }
+        tracing::info!(provider, event_id = %event.event_id, event_type = %event.event_type, outcome = outcome.as_str(), %detail, "billing event");
+        Ok(outcome)
+    }
+
+    async fn decide_and_apply(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        event: &BillingEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(Outcome, Option<AccountId>, String), EngineError> {
+        let provider = event.provider.as_str();
+        let change = self.change_for(event);
+        if change == Change::Ignore {
+            return Ok((Outcome::Ignored, None, format!("`{}` is not acted on", event.event_type)));
+        }
+        let Some(subject) = &event.subject else {
+            return Ok((Outcome::Unmatched, None, "the event names no membership or subscription".into()));
+        };
+        let link: Option<(String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT account_id, last_event_at FROM billing_links WHERE provider = $1 AND subject = $2")
+                .bind(provider)
+                .bind(subject)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let mut outcome = Outcome::Applied;
+        let account = match link {
+            Some((_, last)) if event.occurred_at < last => {
+                return Ok((Outcome::Stale, None, format!("older than the last event applied ({})", last.to_rfc3339())));
+            }
+            Some((account, _)) => AccountId::parse(&account)?,
+            None => {
+                let by_email = match event.email.as_deref().map(Email::parse) {
+                    Some(Ok(email)) => sqlx::query_scalar::<_, Option<String>>("SELECT account_id FROM users WHERE email = $1")
+                        .bind(email.as_str())
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .flatten(),
+                    _ => None,
+                };
+                match (by_email, &change) {
+                    (Some(account), _) => AccountId::parse(&account)?,
+                    (None, Change::Set { plan: Some(plan), status }) => match self.provision(tx, event, plan, *status, now).await? {
+                        Some(account) => {
+                            outcome = Outcome::Provisioned;
+                            account
+                        }
+                        None => return Ok((Outcome::Unmatched, None, "no usable email to create the account for".into())),
+                    },
+                    (None, _) => return Ok((Outcome::Unmatched, None, "no account has this membership or email".into())),
+                }
+            }
+        };
+
+        let (plan, status): (String, String) = sqlx::query_as("SELECT plan_id, status FROM licenses WHERE account_id = $1")
+            .bind(account.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+        let status: LicenseStatus = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
+        let entry = self.catalog().lowest_plan().id.clone();
+        let (new_plan, new_status) = match &change {
+            Change::Set { plan: Some(p), status } => (p.clone(), *status),
+            Change::Set { plan: None, status } => (plan.clone(), *status),
+            Change::ToEntryPlan => (entry, LicenseStatus::Active),
+            Change::CancelAtPeriodEnd(_) | Change::Nothing | Change::Ignore => (plan.clone(), status),
+        };
+        let grace_ends = (new_status == LicenseStatus::PastDue)
+            .then(|| event.occurred_at + Duration::days(i64::from(self.catalog().billing.past_due_grace_days)));
+        let detail = if (new_plan.as_str(), new_status) != (plan.as_str(), status) {
+            sqlx::query("UPDATE licenses SET plan_id = $1, status = $2, grace_ends_at = $3, source = $4, external_id = $5, updated_at = $6 WHERE account_id = $7")
+                .bind(&new_plan)
+                .bind(new_status.as_str())
+                .bind(grace_ends)
+                .bind(provider)
+                .bind(subject)
+                .bind(now)
+                .bind(account.as_str())
+                .execute(&mut **tx)
+                .await?;
+            let reason = format!("{} {}", provider, event.event_type);
+            sqlx::query(
+                "INSERT INTO plan_history (id, account_id, at, from_plan, to_plan, from_status, to_status, source, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(format!("ph_{}", uuid::Uuid::new_v4().simple()))
+            .bind(account.as_str())
+            .bind(now)
+            .bind(&plan)
+            .bind(&new_plan)
+            .bind(status.as_str())
+            .bind(new_status.as_str())
+            .bind(provider)
+            .bind(&reason)
+            .execute(&mut **tx)
+            .await?;
+            audit_in(tx, provider, &account, "license.changed", subject, &format!("{plan}/{status}"), &format!("{new_plan}/{new_status}"), now).await?;
+            format!("{plan}/{status} -> {new_plan}/{new_status}")
+        } else {
+            format!("unchanged: {plan}/{status}")
+        };
+
+        let cancel = match change {
+            Change::CancelAtPeriodEnd(flag) => Some(flag),
+            _ => event.cancel_at_period_end,
+        };
+        sqlx::query(
+            "INSERT INTO billing_links (provider, subject, account_id, last_event_at, manage_url, cancel_at_period_end, period_end)
+             VALUES ($1, $2, $3, $4, $5, COALESCE($6, FALSE), $7)
+             ON CONFLICT (provider, subject) DO UPDATE SET
+               last_event_at = excluded.last_event_at,
+               manage_url = COALESCE(excluded.manage_url, billing_links.manage_url),
+               cancel_at_period_end = COALESCE($6, billing_links.cancel_at_period_end),
+               period_end = COALESCE(excluded.period_end, billing_links.period_end)",
+        )
+        .bind(provider)
+        .bind(subject)
+        .bind(account.as_str())
+        .bind(event.occurred_at)
+        .bind(&event.manage_url)
+        .bind(cancel)
+        .bind(event.period_end)
+        .execute(&mut **tx)
+        .await?;
+        Ok((outcome, Some(account), detail))
+    }
+
+    /// A first activation for an unknown customer: the account, its license, and an owner
+    /// user (by email) who will set a password through a sign-in link.
+    async fn provision(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        event: &BillingEvent,
+        plan: &str,
+        status: LicenseStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccountId>, EngineError> {
+        let Some(Ok(email)) = event.email.as_deref().map(Email::parse) else { return Ok(None) };
+        let account = AccountId::generate();
+        let name = event.name.clone().unwrap_or_else(|| email.as_str().to_owned());
+        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(account.as_str())
+            .bind(name.chars().take(120).collect::<String>())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO licenses (id, account_id, plan_id, status, seats, starts_at, expires_at, source, external_id, updated_at)
+             VALUES ($1, $2, $3, $4, 1, $5, NULL, $6, $7, $5)",
+        )
+        .bind(format!("lic_{}", uuid::Uuid::new_v4().simple()))
+        .bind(account.as_str())
+        .bind(self.catalog().lowest_plan().id.as_str())
+        .bind(LicenseStatus::Active.as_str())
+        .bind(now)
+        .bind(event.provider.as_str())
+        .bind(&event.subject)
+        .execute(&mut **tx)
+        .await?;
+        // Nobody knows this password: the owner sets one through the sign-in link.
+        let hash = hash_password(&Password::parse(&generate_password())?).await?;
+        sqlx::query(
+            "INSERT INTO users (id, account_id, email, password_hash, role, created_at, password_changed_at)
+             VALUES ($1, $2, $3, $4, 'owner', $5, $5)",
+        )
+        .bind(format!("usr_{}", uuid::Uuid::new_v4().simple()))
+        .bind(account.as_str())
+        .bind(email.as_str())
+        .bind(hash)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        audit_in(tx, event.provider.as_str(), &account, "account.provisioned", email.as_str(), "", &format!("{plan}/{status}"), now).await?;
+        Ok(Some(account))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    actor: &str,
+    account: &AccountId,
+    action: &str,
+    target: &str,
+    before: &str,
+    after: &str,
+    at: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    sqlx::query("INSERT INTO audit_log (id, at, actor, account_id, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(format!("aud_{}", uuid::Uuid::new_v4().simple()))
+        .bind(at)
+        .bind(actor)
+        .bind(account.as_str())
+        .bind(action)
+        .bind(target)
+        .bind(before)
+        .bind(after)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whop_membership_event_is_read_from_its_documented_fields() {
+        let body = br#"{"id":"evt_9","api_version":"v5","timestamp":"2026-11-22T10:00:00Z","type":"membership.activated",
+            "company_id":"biz_1","data":{"id":"mem_1","status":"active","user":{"id":"user_1","username":"ada","name":"Ada","email":"ada@example.com"},
+            "plan":{"id":"plan_demo_pro"},"product":{"id":"prod_1","title":"Pro"},"renewal_period_start":1763800000,
+            "renewal_period_end":1766400000,"cancel_at_period_end":false,"canceled_at":null,
+            "manage_url":"https://whop.com/orders/mem_1/manage","license_key":"K-1","metadata":{}}}"#;
+        let e = parse_whop(body, "hdr", Utc::now()).expect("parse");
+        assert_eq!(e.event_id, "evt_9");
+        assert_eq!(e.subject.as_deref(), Some("mem_1"));
+        assert_eq!(e.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(e.products.first().map(String::as_str), Some("plan_demo_pro"));
+        assert_eq!(e.occurred_at.to_rfc3339(), "2026-11-22T10:00:00+00:00");
+        assert_eq!(e.manage_url.as_deref(), Some("https://whop.com/orders/mem_1/manage"));
+        assert_eq!(e.cancel_at_period_end, Some(false));
+    }
+
+    #[test]
+    fn a_stripe_subscription_event_is_read_from_its_documented_fields() {
+        let body = br#"{"id":"evt_1","type":"customer.subscription.updated","created":1763805600,
+            "data":{"object":{"id":"sub_1","status":"past_due","customer":"cus_1","cancel_at_period_end":true,
+            "items":{"data":[{"price":{"id":"price_demo_starter","product":"prod_s"},"current_period_end":1766400000}]},
+            "metadata":{"email":"bob@example.com"}}}}"#;
+        let e = parse_stripe(body).expect("parse");
+        assert_eq!(e.subject.as_deref(), Some("sub_1"));
+        assert_eq!(e.status.as_deref(), Some("past_due"));
+        assert_eq!(e.products.first().map(String::as_str), Some("price_demo_starter"));
+        assert_eq!(e.cancel_at_period_end, Some(true));
+        assert_eq!(e.email.as_deref(), Some("bob@example.com"));
+        assert!(parse_stripe(b"[1]").is_err());
+        assert!(parse_stripe(br#"{"type":"x"}"#).is_err(), "an event without an id is refused");
+    }
+
+    #[test]
+    fn provider_statuses_map_to_license_statuses() {
+        assert_eq!(status_of("active"), Some(LicenseStatus::Active));
+        assert_eq!(status_of("trialing"), Some(LicenseStatus::Trialing));
+        assert_eq!(status_of("past_due"), Some(LicenseStatus::PastDue));
+        assert_eq!(status_of("canceled"), Some(LicenseStatus::Cancelled));
+        assert_eq!(status_of("completed"), Some(LicenseStatus::Expired));
+        assert_eq!(status_of("expired"), Some(LicenseStatus::Expired));
+        assert_eq!(status_of("drafted"), None);
+    }
+}

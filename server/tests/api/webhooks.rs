@@ -1,0 +1,271 @@
+//! Billing webhooks over real HTTP: signatures, deduplication, ordering, provisioning.
+
+use crate::helpers::*;
+use base64::Engine as _;
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const WHOP_SECRET: &str = "ws_test_whop_secret";
+const STRIPE_SECRET: &str = "whsec_test_stripe_secret";
+
+async fn app() -> TestApp {
+    let options = TestOptions { whop_secret: Some(WHOP_SECRET.into()), stripe_secret: Some(STRIPE_SECRET.into()), ..Default::default() };
+    let app = spawn_app_full(options, |_| {}).await;
+    app.seed_demo().await;
+    app
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("key");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Sends a Whop event signed the Standard Webhooks way.
+async fn send_whop(app: &TestApp, body: &str, id: &str, at: i64) -> reqwest::Response {
+    let sig = base64::engine::general_purpose::STANDARD.encode(hmac(WHOP_SECRET.as_bytes(), format!("{id}.{at}.{body}").as_bytes()));
+    app.client
+        .post(format!("{}/api/webhooks/whop", app.base))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", at.to_string())
+        .header("webhook-signature", format!("v1,{sig}"))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send")
+}
+
+async fn send_stripe(app: &TestApp, body: &str, at: i64) -> reqwest::Response {
+    let sig = hex_of(&hmac(STRIPE_SECRET.as_bytes(), format!("{at}.{body}").as_bytes()));
+    app.client
+        .post(format!("{}/api/webhooks/stripe", app.base))
+        .header("stripe-signature", format!("t={at},v1={sig}"))
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send")
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn membership(event_id: &str, kind: &str, at: chrono::DateTime<Utc>, email: &str, plan: &str) -> String {
+    json!({
+        "id": event_id, "api_version": "v5", "timestamp": at.to_rfc3339(), "type": kind, "company_id": "biz_demo",
+        "data": {
+            "id": "mem_ada", "status": if kind == "membership.deactivated" { "canceled" } else { "active" },
+            "user": { "id": "user_ada", "username": "ada", "name": "Ada Lovelace", "email": email },
+            "plan": { "id": plan }, "product": { "id": "prod_demo", "title": "Demo" },
+            "renewal_period_start": at.timestamp(), "renewal_period_end": at.timestamp() + 30 * 86400,
+            "cancel_at_period_end": false, "canceled_at": null,
+            "manage_url": "https://whop.com/orders/mem_ada/manage", "license_key": null, "metadata": {}
+        }
+    })
+    .to_string()
+}
+
+async fn outcome(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body["outcome"].as_str().or(body["error"]["code"].as_str()).unwrap_or_default().to_owned())
+}
+
+async fn license_of_email(app: &TestApp, email: &str) -> Option<(String, String, String)> {
+    sqlx::query_as("SELECT l.account_id, l.plan_id, l.status FROM licenses l JOIN users u ON u.account_id = l.account_id WHERE u.email = $1")
+        .bind(email)
+        .fetch_optional(app.engine.db().pool())
+        .await
+        .expect("query")
+}
+
+#[tokio::test]
+async fn a_purchase_provisions_an_account_and_a_deactivation_takes_it_back_to_free() {
+    let app = app().await;
+    let now = Utc::now();
+    let body = membership("evt_a1", "membership.activated", now, "ada@example.com", "plan_demo_pro");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_a1", now.timestamp()).await).await, (200, "provisioned".into()));
+    let (account, plan, status) = license_of_email(&app, "ada@example.com").await.expect("an account for the buyer");
+    assert_eq!((plan.as_str(), status.as_str()), ("pro", "active"));
+
+    // Its key now verifies on the paid plan.
+    let key = app.customer_key(&account).await;
+    let service = app.service_key().await;
+    let verify = || async { app.post_json(&service, "/api/v1/keys/verify", &json!({ "key": key })).await.json::<Value>().await.expect("json") };
+    let answer = verify().await;
+    assert_eq!((answer["code"].clone(), answer["plan"].clone()), (json!("VALID"), json!("pro")));
+
+    let later = now + chrono::Duration::seconds(5);
+    let body = membership("evt_a2", "membership.deactivated", later, "ada@example.com", "plan_demo_pro");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_a2", later.timestamp()).await).await, (200, "applied".into()));
+    let (_, plan, status) = license_of_email(&app, "ada@example.com").await.expect("account");
+    assert_eq!((plan.as_str(), status.as_str()), ("free", "active"));
+    let answer = verify().await;
+    assert_eq!(answer["plan"], "free", "the key now gets the free limits at once: {answer}");
+    assert_eq!(answer["ratelimit"]["limit"], 10);
+
+    let history: Vec<(String, String)> = sqlx::query_as("SELECT from_plan, to_plan FROM plan_history WHERE account_id = $1 ORDER BY at")
+        .bind(&account)
+        .fetch_all(app.engine.db().pool())
+        .await
+        .expect("history");
+    assert_eq!(history, [("free".to_owned(), "pro".to_owned()), ("pro".to_owned(), "free".to_owned())]);
+    let audits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE account_id = $1 AND action IN ('account.provisioned', 'license.changed')")
+        .bind(&account)
+        .fetch_one(app.engine.db().pool())
+        .await
+        .expect("audit");
+    assert_eq!(audits, 3);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_copies_of_an_event_have_exactly_one_effect() {
+    let app = app().await;
+    let now = Utc::now();
+    let body = membership("evt_dup", "membership.activated", now, "dup@example.com", "plan_demo_starter");
+    let sends: Vec<_> = (0..20).map(|_| send_whop(&app, &body, "msg_dup", now.timestamp())).collect();
+    let mut outcomes = Vec::new();
+    for response in futures_join(sends).await {
+        outcomes.push(outcome(response).await);
+    }
+    assert!(outcomes.iter().all(|(status, _)| *status == 200), "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|(_, o)| o == "provisioned").count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|(_, o)| o == "duplicate").count(), 19);
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'dup@example.com'").fetch_one(app.engine.db().pool()).await.expect("n");
+    assert_eq!(accounts, 1);
+    assert_eq!(app.count("plan_history").await, 1);
+}
+
+async fn futures_join(sends: Vec<impl std::future::Future<Output = reqwest::Response>>) -> Vec<reqwest::Response> {
+    // Polled together, so the copies race on the server.
+    let mut pinned: Vec<_> = sends.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<reqwest::Response>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => results[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+#[tokio::test]
+async fn an_older_stripe_event_never_rolls_the_state_back() {
+    let app = app().await;
+    let t0 = Utc::now().timestamp() - 60;
+    let sub = |id: &str, created: i64, price: &str, status: &str| {
+        json!({ "id": id, "type": "customer.subscription.updated", "created": created, "data": { "object": {
+            "id": "sub_acme", "status": status, "customer": "cus_acme", "cancel_at_period_end": false,
+            "items": { "data": [{ "price": { "id": price } }] }, "metadata": { "email": "owner@acme.example" } } } })
+        .to_string()
+    };
+    let newer = sub("evt_s2", t0 + 20, "price_demo_starter", "active");
+    let older = sub("evt_s1", t0 + 10, "price_demo_pro", "past_due");
+    assert_eq!(outcome(send_stripe(&app, &newer, Utc::now().timestamp()).await).await, (200, "applied".into()));
+    assert_eq!(outcome(send_stripe(&app, &older, Utc::now().timestamp()).await).await, (200, "stale".into()));
+    let (account, plan, status) = license_of_email(&app, "owner@acme.example").await.expect("acme");
+    assert_eq!((account.as_str(), plan.as_str(), status.as_str()), ("acc_acme", "starter", "active"));
+
+    // Unknown types are recorded as ignored, and answered 200.
+    let unknown = json!({ "id": "evt_x", "type": "charge.dispute.created", "created": t0, "data": { "object": {} } }).to_string();
+    assert_eq!(outcome(send_stripe(&app, &unknown, Utc::now().timestamp()).await).await, (200, "ignored".into()));
+    let recorded: String = sqlx::query_scalar("SELECT outcome FROM provider_events WHERE event_id = 'evt_x'").fetch_one(app.engine.db().pool()).await.expect("row");
+    assert_eq!(recorded, "ignored");
+}
+
+#[tokio::test]
+async fn forged_stale_and_unsigned_requests_are_refused_and_store_nothing() {
+    let app = app().await;
+    let now = Utc::now();
+    let body = membership("evt_f", "membership.activated", now, "mallory@example.com", "plan_demo_pro");
+    let ts = now.timestamp();
+    let good = base64::engine::general_purpose::STANDARD.encode(hmac(WHOP_SECRET.as_bytes(), format!("msg_f.{ts}.{body}").as_bytes()));
+    let mut flipped = body.clone().into_bytes();
+    flipped[10] ^= 0x01;
+    let post = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let mut request = app.client.post(format!("{}/api/webhooks/whop", app.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let all = |sig: String, ts: i64| vec![("webhook-id", "msg_f".to_owned()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig)];
+    type Case = (Vec<(&'static str, String)>, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
+        (all(format!("v1,{good}"), ts), flipped, 401),
+        (all("v1,".into(), ts), body.clone().into_bytes(), 400),
+        (all(format!("v1,{}", &good[..20]), ts), body.clone().into_bytes(), 400),
+        (all(format!("v2,{good}"), ts), body.clone().into_bytes(), 400),
+        (all(format!("v1,{good}"), ts - 301), body.clone().into_bytes(), 401),
+        (all(format!("v1,{good}"), ts + 301), body.clone().into_bytes(), 401),
+        (all(format!("v1,{good}"), ts)[1..].to_vec(), body.clone().into_bytes(), 400),
+        (vec![all(format!("v1,{good}"), ts)[0].clone(), all(String::new(), ts)[2].clone()], body.clone().into_bytes(), 400),
+        (vec![], body.clone().into_bytes(), 400),
+    ];
+    for (headers, payload, expected) in cases {
+        let described = format!("{headers:?}");
+        let response = post(headers, payload).await.expect("send");
+        assert_eq!(response.status().as_u16(), expected, "{described}");
+        let text = response.text().await.expect("text");
+        assert!(!text.contains("mallory"), "the body is never echoed: {text}");
+    }
+    assert_eq!(app.count("provider_events").await, 0, "nothing is stored for a refused request");
+    assert!(license_of_email(&app, "mallory@example.com").await.is_none());
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(metrics.contains("tollgate_webhook_rejected_total{provider=\"whop\",reason=\"mismatch\"}"), "{metrics}");
+
+    // Stripe's header, with one valid signature among several.
+    let event = json!({ "id": "evt_ok", "type": "invoice.paid", "created": ts, "data": { "object": { "subscription": "sub_nobody" } } }).to_string();
+    let sig = hex_of(&hmac(STRIPE_SECRET.as_bytes(), format!("{ts}.{event}").as_bytes()));
+    let response = app
+        .client
+        .post(format!("{}/api/webhooks/stripe", app.base))
+        .header("stripe-signature", format!("t={ts},v1={},v1={sig},v0=legacy", "0".repeat(64)))
+        .body(event)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(outcome(response).await, (200, "unmatched".into()));
+}
+
+#[tokio::test]
+async fn legacy_whop_signatures_work_and_an_unconfigured_provider_says_so() {
+    let app = app().await;
+    let now = Utc::now();
+    let body = json!({ "action": "membership.went_valid", "data": { "id": "mem_leg", "status": "active", "plan_id": "plan_demo_starter",
+        "user": { "email": "legacy@example.com" } } })
+    .to_string();
+    let ts = now.timestamp();
+    let sig = hex_of(&hmac(WHOP_SECRET.as_bytes(), format!("{ts}.{body}").as_bytes()));
+    let response = app
+        .client
+        .post(format!("{}/api/webhooks/whop", app.base))
+        .header("x-whop-signature", format!("t={ts},v1={sig}"))
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(outcome(response).await, (200, "provisioned".into()));
+    let (_, plan, _) = license_of_email(&app, "legacy@example.com").await.expect("account");
+    assert_eq!(plan, "starter");
+
+    let bare = spawn_app().await;
+    let response = bare.client.post(format!("{}/api/webhooks/stripe", bare.base)).body("{}").send().await.expect("send");
+    assert_eq!(response.status(), 503);
+    let text = response.text().await.expect("text");
+    assert!(text.contains("TOLLGATE_STRIPE_WEBHOOK_SECRET"), "{text}");
+}
