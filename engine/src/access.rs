@@ -77,6 +77,8 @@ pub struct AccountInfo {
     pub plan: Arc<Plan>,
     pub status: LicenseStatus,
     pub expires_at: Option<DateTime<Utc>>,
+    /// For a `past_due` license: until when it keeps working.
+    pub grace_ends_at: Option<DateTime<Utc>>,
     pub grants: Vec<Grant>,
     loaded_at: Instant,
 }
@@ -87,7 +89,8 @@ impl AccountInfo {
         if self.status == LicenseStatus::Expired || self.expires_at.is_some_and(|t| t <= now) {
             return Err(Inactive::Expired);
         }
-        if self.status.is_usable() {
+        let in_grace = self.status == LicenseStatus::PastDue && self.grace_ends_at.is_some_and(|t| t > now);
+        if self.status.is_usable() || in_grace {
             Ok(())
         } else {
             Err(Inactive::NotActive(self.status))
@@ -174,12 +177,12 @@ impl Engine {
         if let Some(info) = self.access_cache().get(account) {
             return Ok(info);
         }
-        let row: Option<(String, String, Option<DateTime<Utc>>)> =
-            sqlx::query_as("SELECT plan_id, status, expires_at FROM licenses WHERE account_id = $1")
+        let row: Option<(String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+            sqlx::query_as("SELECT plan_id, status, expires_at, grace_ends_at FROM licenses WHERE account_id = $1")
                 .bind(account.as_str())
                 .fetch_optional(self.db().pool())
                 .await?;
-        let (plan_id, status, expires_at) = row.ok_or(EngineError::NotFound("account"))?;
+        let (plan_id, status, expires_at, grace_ends_at) = row.ok_or(EngineError::NotFound("account"))?;
         let plan = self.catalog().plan(&plan_id).ok_or_else(|| EngineError::UnknownPlan(plan_id.clone()))?;
         let status: LicenseStatus = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
         let rows: Vec<GrantRow> = sqlx::query_as(&format!(
@@ -193,6 +196,7 @@ impl Engine {
             plan: Arc::new(plan.clone()),
             status,
             expires_at,
+            grace_ends_at,
             grants: rows.into_iter().filter_map(grant_from_row).collect(),
             loaded_at: Instant::now(),
         });

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Where a license stands. Only `Active` and `Trialing` grant the plan's features.
+/// Where a license stands. `Active` and `Trialing` grant the plan's features, and so does
+/// `PastDue` until its grace period ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseStatus {

@@ -9,14 +9,24 @@ use tokio::task::JoinHandle;
 const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
 /// How often in-memory state is tidied: idle rate-limit keys, metric histograms.
 const TIDY_EVERY: Duration = Duration::from_secs(10);
+/// How often the license lifecycle (expiry, grace periods, end-of-period downgrades) runs.
+const LIFECYCLE_EVERY: Duration = Duration::from_secs(60);
+/// How long raw webhook bodies are kept; the events and their outcomes stay.
+const WEBHOOK_BODY_DAYS: i64 = 30;
 
 /// Starts the jobs; they finish their current step and return once `stop` flips to true.
 pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PRUNE_EVERY);
         let mut tidy = tokio::time::interval(TIDY_EVERY);
+        let mut lifecycle = tokio::time::interval(LIFECYCLE_EVERY);
         loop {
             tokio::select! {
+                _ = lifecycle.tick() => match engine.run_license_lifecycle().await {
+                    Ok(0) => {}
+                    Ok(applied) => tracing::info!(applied, "license transitions applied"),
+                    Err(err) => tracing::warn!(error = %err, "the license lifecycle failed; will retry"),
+                },
                 _ = tidy.tick() => {
                     engine.shrink();
                     crate::metrics::handle().run_upkeep();
@@ -26,6 +36,9 @@ pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> 
                         Ok(0) => {}
                         Ok(pruned) => tracing::info!(pruned, "expired sessions deleted"),
                         Err(err) => tracing::warn!(error = %err, "session pruning failed; will retry"),
+                    }
+                    if let Err(err) = engine.prune_webhook_bodies(WEBHOOK_BODY_DAYS).await {
+                        tracing::warn!(error = %err, "pruning webhook bodies failed; will retry");
                     }
                     if let Err(err) = engine.prune_minute_rollups().await {
                         tracing::warn!(error = %err, "pruning per-minute rollups failed; will retry");

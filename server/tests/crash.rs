@@ -47,8 +47,13 @@ fn run(database: &str, args: &[&str]) -> String {
 }
 
 async fn start(database: &str, port: u16, client: &reqwest::Client) -> Running {
+    start_with(database, port, client, &[]).await
+}
+
+async fn start_with(database: &str, port: u16, client: &reqwest::Client, env: &[(&str, &str)]) -> Running {
     let child = tollgate()
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
+        .envs(env.iter().copied())
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -182,4 +187,59 @@ async fn nothing_acknowledged_is_lost_and_nothing_is_doubled_across_twenty_sigki
         assert_eq!(total, acked.len() as f64, "{table} agrees with the events");
     }
     eprintln!("{} events acknowledged and stored across {CYCLES} SIGKILLs", acked.len());
+}
+
+/// A webhook whose transaction commits, then the process dies before answering (the fault
+/// switch aborts it at exactly that point, as a `kill -9` would). The provider retries the
+/// same event after the restart: it is a duplicate, and the purchase happened once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_the_webhook_commit_and_the_answer_then_a_retry_has_one_effect() {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}", dir.path().join("webhook.db").display());
+    let port = free_port();
+    let http = reqwest::Client::new();
+    let secret = "ws_crash_secret";
+    let body = json!({ "id": "evt_crash", "type": "membership.activated", "timestamp": chrono::Utc::now().to_rfc3339(),
+        "data": { "id": "mem_crash", "status": "active", "plan": { "id": "plan_demo_pro" },
+                  "user": { "email": "crash@example.com", "name": "Crash" } } })
+    .to_string();
+    let send = |http: reqwest::Client, body: String| async move {
+        let ts = chrono::Utc::now().timestamp();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+        mac.update(format!("msg_crash.{ts}.{body}").as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        http.post(format!("http://127.0.0.1:{port}/api/webhooks/whop"))
+            .header("webhook-id", "msg_crash")
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", format!("v1,{sig}"))
+            .body(body)
+            .send()
+            .await
+    };
+
+    let mut server = start_with(&database, port, &http, &[
+        ("TOLLGATE_WHOP_WEBHOOK_SECRET", secret),
+        ("TOLLGATE_FAULT_ABORT_AFTER_WEBHOOK_COMMIT", "1"),
+    ])
+    .await;
+    assert!(send(http.clone(), body.clone()).await.is_err(), "the server died before answering");
+    let status = server.0.wait().expect("wait");
+    assert!(!status.success(), "aborted: {status}");
+
+    let _server = start_with(&database, port, &http, &[("TOLLGATE_WHOP_WEBHOOK_SECRET", secret)]).await;
+    let retry = send(http.clone(), body.clone()).await.expect("answered");
+    assert_eq!(retry.status(), 200);
+    let answer: Value = retry.json().await.expect("json");
+    assert_eq!(answer["outcome"], "duplicate", "the first delivery had committed: {answer}");
+
+    let pool = sqlx::SqlitePool::connect(&database).await.expect("open");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'crash@example.com'").fetch_one(&pool).await.expect("n");
+    let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plan_history").fetch_one(&pool).await.expect("n");
+    let plan: String = sqlx::query_scalar("SELECT l.plan_id FROM licenses l JOIN users u ON u.account_id = l.account_id WHERE u.email = 'crash@example.com'")
+        .fetch_one(&pool)
+        .await
+        .expect("plan");
+    assert_eq!((users, history, plan.as_str()), (1, 1, "pro"));
 }

@@ -6,6 +6,7 @@
 //! - each membership or subscription remembers the time of the newest event applied, and an
 //!   older event is recorded as `stale` without touching the license.
 
+pub mod lifecycle;
 pub mod signature;
 
 use crate::auth::credentials::hash_password;
@@ -267,6 +268,7 @@ impl Engine {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        crash_after_commit_if_asked();
         if let Some(account) = &account {
             self.access_cache().forget(account);
         }
@@ -445,8 +447,19 @@ impl Engine {
     }
 }
 
+/// Fault injection for the crash test: with `TOLLGATE_FAULT_ABORT_AFTER_WEBHOOK_COMMIT=1`
+/// the process dies right after a webhook's transaction commits and before it answers,
+/// exactly as a `kill -9` at that moment would leave it. Never set it in production.
+fn crash_after_commit_if_asked() {
+    static ASKED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ASKED.get_or_init(|| std::env::var_os("TOLLGATE_FAULT_ABORT_AFTER_WEBHOOK_COMMIT").is_some_and(|v| v == "1")) {
+        tracing::error!("fault injection: aborting after the webhook commit");
+        std::process::abort();
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-async fn audit_in(
+pub(crate) async fn audit_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     actor: &str,
     account: &AccountId,

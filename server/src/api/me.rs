@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 
 /// The documented `/api/v1` part.
 pub fn v1_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(usage))
+    OpenApiRouter::new().routes(routes!(usage)).routes(routes!(billing))
 }
 
 async fn overview(state: &AppState, customer: &Customer) -> Result<Overview, ApiError> {
@@ -154,4 +154,48 @@ async fn license_status(State(state): State<AppState>, customer: Customer) -> Re
 async fn license_quotas(State(state): State<AppState>, customer: Customer) -> Result<Json<BTreeMap<String, QuotaView>>, ApiError> {
     let o = overview(&state, &customer).await?;
     Ok(Json(quota_views(&o)))
+}
+
+/// One change of plan or status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanChangeView {
+    pub at: DateTime<Utc>,
+    pub from_plan: Option<String>,
+    pub to_plan: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// `whop`, `stripe`, `lifecycle` or `manual`.
+    pub source: String,
+    pub reason: String,
+}
+
+/// `GET /api/v1/users/me/billing`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BillingResponse {
+    /// The billing provider's page for this account's membership, else the catalog's portal.
+    pub portal_url: String,
+    pub provider: Option<String>,
+    pub cancel_at_period_end: bool,
+    pub period_end: Option<DateTime<Utc>>,
+    /// Newest first.
+    pub plan_history: Vec<PlanChangeView>,
+}
+
+/// Where the account manages its billing, and its plan history.
+#[utoipa::path(get, path = "/api/v1/users/me/billing", tag = "account",
+    responses((status = 200, body = BillingResponse), (status = 401, description = "No valid key or session")),
+    security(("customer_key" = [])))]
+async fn billing(State(state): State<AppState>, customer: Customer) -> Result<Json<BillingResponse>, ApiError> {
+    let view = state.engine.billing(&customer.account).await?;
+    Ok(Json(BillingResponse {
+        portal_url: view.portal_url,
+        provider: view.provider,
+        cancel_at_period_end: view.cancel_at_period_end,
+        period_end: view.period_end,
+        plan_history: view
+            .history
+            .into_iter()
+            .map(|c| PlanChangeView { at: c.at, from_plan: c.from_plan, to_plan: c.to_plan, from_status: c.from_status, to_status: c.to_status, source: c.source, reason: c.reason })
+            .collect(),
+    }))
 }

@@ -269,3 +269,84 @@ async fn legacy_whop_signatures_work_and_an_unconfigured_provider_says_so() {
     let text = response.text().await.expect("text");
     assert!(text.contains("TOLLGATE_STRIPE_WEBHOOK_SECRET"), "{text}");
 }
+
+async fn clocked_app(clock: engine::Clock) -> TestApp {
+    let options = TestOptions {
+        whop_secret: Some(WHOP_SECRET.into()),
+        stripe_secret: Some(STRIPE_SECRET.into()),
+        clock: Some(clock),
+        ..Default::default()
+    };
+    let app = spawn_app_full(options, |_| {}).await;
+    app.engine.seed_demo(app.engine.now()).await.expect("seed");
+    app
+}
+
+async fn license(app: &TestApp, account: &str) -> (String, String) {
+    sqlx::query_as("SELECT plan_id, status FROM licenses WHERE account_id = $1").bind(account).fetch_one(app.engine.db().pool()).await.expect("license")
+}
+
+#[tokio::test]
+async fn past_due_is_suspended_after_the_grace_period_and_expiry_is_applied() {
+    let clock = engine::Clock::manual(Utc::now());
+    let app = clocked_app(clock.clone()).await;
+    let t = clock.now().timestamp();
+    let event = json!({ "id": "evt_pd", "type": "customer.subscription.updated", "created": t, "data": { "object": {
+        "id": "sub_acme", "status": "past_due", "customer": "cus_acme", "items": { "data": [{ "price": { "id": "price_demo_pro" } }] },
+        "metadata": { "email": "owner@acme.example" } } } })
+    .to_string();
+    assert_eq!(outcome(send_stripe(&app, &event, t).await).await, (200, "applied".into()));
+    assert_eq!(license(&app, "acc_acme").await, ("pro".into(), "past_due".into()));
+    sqlx::query("UPDATE licenses SET expires_at = $1 WHERE account_id = 'acc_wayne'")
+        .bind(clock.now() + chrono::Duration::hours(1))
+        .execute(app.engine.db().pool())
+        .await
+        .expect("expiry");
+
+    clock.advance(chrono::Duration::days(6));
+    assert_eq!(app.engine.run_license_lifecycle().await.expect("run"), 1, "only Wayne's expiry is due after 6 days");
+    assert_eq!(license(&app, "acc_acme").await, ("pro".into(), "past_due".into()), "still in its 7-day grace");
+    assert_eq!(license(&app, "acc_wayne").await.1, "expired");
+
+    clock.advance(chrono::Duration::days(2));
+    assert_eq!(app.engine.run_license_lifecycle().await.expect("run"), 1);
+    assert_eq!(license(&app, "acc_acme").await, ("pro".into(), "suspended".into()));
+    assert_eq!(app.engine.run_license_lifecycle().await.expect("run"), 0, "a transition applies once");
+
+    // The customer sees it in their billing history, newest first.
+    let key = app.customer_key("acc_acme").await;
+    let billing: Value = app.get_with_key(&key, "/api/v1/users/me/billing").await.json().await.expect("json");
+    let history = billing["plan_history"].as_array().expect("history");
+    assert_eq!(history[0]["to_status"], "suspended", "{billing}");
+    assert_eq!(history[0]["source"], "lifecycle");
+    assert_eq!(history[1]["to_status"], "past_due");
+    assert_eq!(billing["provider"], "stripe");
+}
+
+#[tokio::test]
+async fn cancel_at_period_end_keeps_the_plan_until_the_period_ends() {
+    let clock = engine::Clock::manual(Utc::now());
+    let app = clocked_app(clock.clone()).await;
+    let now = clock.now();
+    let body = membership("evt_c1", "membership.activated", now, "carol@example.com", "plan_demo_pro");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_c1", now.timestamp()).await).await, (200, "provisioned".into()));
+    let (account, ..) = license_of_email(&app, "carol@example.com").await.expect("account");
+    let later = now + chrono::Duration::seconds(10);
+    let mut cancel: Value = serde_json::from_str(&membership("evt_c2", "membership.cancel_at_period_end_changed", later, "carol@example.com", "plan_demo_pro")).expect("json");
+    cancel["data"]["cancel_at_period_end"] = json!(true);
+    let cancel = cancel.to_string();
+    clock.set(later);
+    assert_eq!(outcome(send_whop(&app, &cancel, "msg_c2", later.timestamp()).await).await, (200, "applied".into()));
+    assert_eq!(license(&app, &account).await.0, "pro", "kept until the period ends");
+    let key = app.customer_key(&account).await;
+    let billing: Value = app.get_with_key(&key, "/api/v1/users/me/billing").await.json().await.expect("json");
+    assert_eq!(billing["cancel_at_period_end"], true);
+    assert_eq!(billing["portal_url"], "https://whop.com/orders/mem_ada/manage", "the membership's own manage link");
+
+    clock.advance(chrono::Duration::days(29));
+    app.engine.run_license_lifecycle().await.expect("run");
+    assert_eq!(license(&app, &account).await.0, "pro");
+    clock.advance(chrono::Duration::days(2));
+    assert_eq!(app.engine.run_license_lifecycle().await.expect("run"), 1);
+    assert_eq!(license(&app, &account).await, ("free".into(), "active".into()));
+}
