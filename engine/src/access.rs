@@ -177,7 +177,8 @@ impl Engine {
         if let Some(info) = self.access_cache().get(account) {
             return Ok(info);
         }
-        let row: Option<(String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        type LicenseRow = (String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let row: Option<LicenseRow> =
             sqlx::query_as("SELECT plan_id, status, expires_at, grace_ends_at FROM licenses WHERE account_id = $1")
                 .bind(account.as_str())
                 .fetch_optional(self.db().pool())

@@ -134,7 +134,8 @@ impl Engine {
 
     /// Where the account manages its billing, and its plan history.
     pub async fn billing(&self, account: &AccountId) -> Result<BillingView, EngineError> {
-        let link: Option<(String, Option<String>, bool, Option<DateTime<Utc>>)> = sqlx::query_as(
+        type LinkRow = (String, Option<String>, bool, Option<DateTime<Utc>>);
+        let link: Option<LinkRow> = sqlx::query_as(
             "SELECT provider, manage_url, cancel_at_period_end, period_end FROM billing_links WHERE account_id = $1 ORDER BY last_event_at DESC LIMIT 1",
         )
         .bind(account.as_str())
