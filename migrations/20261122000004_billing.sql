@@ -49,3 +49,18 @@ CREATE INDEX plan_history_by_account ON plan_history (account_id, at);
 
 -- When a past_due license's grace period ends (then it is suspended).
 ALTER TABLE licenses ADD COLUMN grace_ends_at TIMESTAMP;
+
+-- Single-use links that let a provisioned owner set a password and sign in. Only the
+-- SHA-256 of the token is stored; an admin issues a link and sees it once.
+CREATE TABLE signin_links (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_by  TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    expires_at  TIMESTAMP NOT NULL,
+    used_at     TIMESTAMP
+);
+CREATE INDEX signin_links_by_user ON signin_links (user_id);
+
+-- Set for owners created by a purchase, until they first set a password through a link.
+ALTER TABLE users ADD COLUMN awaiting_first_signin BOOLEAN NOT NULL DEFAULT FALSE;

@@ -8,4 +8,5 @@ db_dir=$(mktemp -d)
 exec env LEPTOS_SITE_ROOT="$target_dir/site-dev" \
   TOLLGATE_DATABASE_URL="sqlite://$db_dir/e2e.db" \
   TOLLGATE_BILLING_PORTAL_URL="https://billing.example/portal" \
+  TOLLGATE_STRIPE_WEBHOOK_SECRET="whsec_e2e_test_secret" \
   "$target_dir/debug/tollgate" serve --addr "${E2E_ADDR:-127.0.0.1:3100}" --demo

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=routes::account::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/keys") view=routes::keys::KeysPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=routes::admin::AdminPage ssr=SsrMode::Async />
+                <Route path=path!("/welcome") view=routes::welcome::WelcomePage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

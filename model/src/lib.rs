@@ -15,3 +15,5 @@ pub mod auth;
 pub use auth::{ApiKeyView, CreatedKey, KeyKind, Role, SessionUser};
 pub mod entitlement;
 pub use entitlement::{Entitlement, Refusal};
+pub mod billing;
+pub use billing::{AwaitingSignIn, PlanChange};

@@ -1,6 +1,6 @@
 use crate::error::AppError;
 use leptos::prelude::*;
-use model::{AccountSummary, ApiKeyView, CreatedKey};
+use model::{AccountSummary, ApiKeyView, AwaitingSignIn, CreatedKey};
 
 #[cfg(feature = "ssr")]
 fn admin() -> Result<(crate::state::AppState, engine::auth::Viewer), AppError> {
@@ -29,4 +29,19 @@ pub async fn create_service_key(name: String) -> Result<CreatedKey, AppError> {
     let (state, viewer) = admin()?;
     let name = engine::auth::KeyName::parse(&name)?;
     Ok(state.engine.create_key(&viewer.email, None, model::KeyKind::Service, &name, None, chrono::Utc::now()).await?)
+}
+
+/// Owners created by a purchase who have not signed in yet (admins only).
+#[server(endpoint = "admin/awaiting_signin")]
+pub async fn awaiting_signin() -> Result<Vec<AwaitingSignIn>, AppError> {
+    let (state, _) = admin()?;
+    Ok(state.engine.awaiting_first_signin().await?)
+}
+
+/// Issues a single-use sign-in link for one of them; the path is shown to the admin once.
+#[server(endpoint = "admin/issue_link")]
+pub async fn issue_signin_link(user_id: String) -> Result<String, AppError> {
+    let (state, viewer) = admin()?;
+    let (token, _) = state.engine.issue_signin_link(&viewer.email, &user_id).await?;
+    Ok(format!("/welcome?token={token}"))
 }

@@ -71,7 +71,30 @@ mod echarts {
         pub fn init(element: &web_sys::HtmlElement) -> Instance;
         #[wasm_bindgen(method, js_name = setOption)]
         pub fn set_option(this: &Instance, option: &JsValue);
+        #[wasm_bindgen(method)]
+        pub fn resize(this: &Instance);
     }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The window `resize` listener of the chart on the page, replaced when it is redrawn.
+    static ON_RESIZE: std::cell::RefCell<Option<wasm_bindgen::closure::Closure<dyn FnMut()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the chart as wide as its box when the window changes size (a canvas does not
+/// reflow by itself, and would otherwise make the page scroll sideways).
+#[cfg(feature = "hydrate")]
+fn follow_window_size(window: &web_sys::Window, instance: echarts::Instance) {
+    use wasm_bindgen::JsCast;
+    let listener = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || instance.resize());
+    ON_RESIZE.with(|slot| {
+        if let Some(old) = slot.borrow_mut().take() {
+            let _ = window.remove_event_listener_with_callback("resize", old.as_ref().unchecked_ref());
+        }
+        let _ = window.add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+        *slot.borrow_mut() = Some(listener);
+    });
 }
 
 #[cfg(feature = "hydrate")]
@@ -82,7 +105,11 @@ fn draw(element: &web_sys::HtmlElement, option_json: &str) {
         return;
     }
     match js_sys::JSON::parse(option_json) {
-        Ok(option) => echarts::init(element).set_option(&option),
+        Ok(option) => {
+            let instance = echarts::init(element);
+            instance.set_option(&option);
+            follow_window_size(&window, instance);
+        }
         Err(_) => leptos::logging::warn!("chart option is not JSON; the table below has the numbers"),
     }
 }

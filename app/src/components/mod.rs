@@ -5,6 +5,7 @@ pub mod error_panel;
 pub mod frame;
 pub mod meter;
 pub mod plan_card;
+pub mod plan_history;
 pub mod status_header;
 
 /// A time for people: `2026-11-22 14:05 UTC`.

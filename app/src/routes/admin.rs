@@ -1,6 +1,6 @@
 //! `/admin`: the operator's console. Anyone else gets a proper 403 page.
 
-use crate::api::admin::{list_accounts, list_service_keys, CreateServiceKey};
+use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, CreateServiceKey, IssueSigninLink};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::frame::{action_error, ActionError, Frame, SessionContext};
 use crate::components::when;
@@ -79,6 +79,7 @@ fn Console() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <AwaitingSignIn />
             <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
                 <h2 id="svc-title" class="mb-1 font-semibold">"Service keys"</h2>
                 <p class="mb-3 text-sm text-slate-600">"For the operator's backend: they act for any account on the REST API."</p>
@@ -106,5 +107,45 @@ fn Console() -> impl IntoView {
                 </Suspense>
             </section>
         </main>
+    }
+}
+
+/// Owners created by a purchase who have not signed in: the admin issues each a
+/// single-use sign-in link (until email delivery sends it).
+#[component]
+fn AwaitingSignIn() -> impl IntoView {
+    let issue = ServerAction::<IssueSigninLink>::new();
+    let waiting = Resource::new(|| (), |_| awaiting_signin());
+    view! {
+        <section class="mb-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="awaiting-title" data-testid="awaiting-signin">
+            <h2 id="awaiting-title" class="mb-1 font-semibold">"Awaiting first sign-in"</h2>
+            <p class="mb-3 text-sm text-slate-600">"Customers who bought a plan: send each a sign-in link. A link works once, for 72 hours."</p>
+            <Suspense fallback=|| ()>
+                {move || waiting.get().map(|result| match result {
+                    Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500">"Nobody is waiting."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="divide-y divide-slate-100 text-sm">
+                            {list.into_iter().map(|w| view! {
+                                <li class="flex flex-col gap-2 py-2 md:flex-row md:items-center md:justify-between">
+                                    <span><span class="font-medium">{w.email}</span>" · "{w.account_name}" · since "{when(&w.created_at)}</span>
+                                    <ActionForm action=issue>
+                                        <input type="hidden" name="user_id" value=w.user_id />
+                                        <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100">"Create sign-in link"</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| waiting.refetch()) title="We couldn't load the list." /> }.into_any(),
+                })}
+            </Suspense>
+            <div class="mt-2"><ActionError error=action_error(issue.value()) /></div>
+            {move || issue.value().get().and_then(Result::ok).map(|path| view! {
+                <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900">
+                    <a href=path.clone() data-testid="signin-link">{path.clone()}</a>
+                </p>
+                <p class="mt-1 text-xs text-slate-500">"Send this link to the customer (prefix it with this site's address). It is shown once."</p>
+            })}
+        </section>
     }
 }

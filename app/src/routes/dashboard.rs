@@ -6,6 +6,7 @@ use crate::components::chart::UsageChart;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::meter::QuotaMeter;
 use crate::components::plan_card::PlanCard;
+use crate::components::plan_history::PlanHistory;
 use crate::components::status_header::LicenseHeader;
 use leptos::prelude::*;
 
@@ -83,6 +84,7 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
                     <h2 id="chart-title" class="mb-1 font-semibold">"API calls, last 7 days"</h2>
                     <UsageChart series=data.api_calls_7d.clone() option_json=chart_option />
                 </section>
+                <PlanHistory />
             </div>
         </main>
     }

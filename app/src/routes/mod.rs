@@ -6,3 +6,4 @@ pub mod dashboard;
 pub mod keys;
 pub mod not_found;
 pub mod signin;
+pub mod welcome;

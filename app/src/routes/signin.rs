@@ -5,11 +5,11 @@ use crate::components::frame::{action_error, ActionError, SessionContext};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-base shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
-const BUTTON: &str = "w-full rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-60";
+pub(crate) const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-base shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
+pub(crate) const BUTTON: &str = "w-full rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-60";
 
 #[component]
-fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <main class="mx-auto w-full max-w-sm px-4 py-12">
             <a href="/" class="mb-8 flex items-center justify-center gap-2 text-lg font-semibold">

@@ -2,6 +2,7 @@
 
 pub mod credentials;
 pub mod keys;
+pub mod links;
 pub mod sessions;
 pub(crate) mod throttle;
 pub mod users;

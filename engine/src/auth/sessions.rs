@@ -178,7 +178,7 @@ impl Engine {
         Ok((token, viewer))
     }
 
-    async fn start_session(&self, user_id: &str, now: DateTime<Utc>) -> Result<SessionToken, EngineError> {
+    pub(crate) async fn start_session(&self, user_id: &str, now: DateTime<Utc>) -> Result<SessionToken, EngineError> {
         let token = SessionToken::generate();
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",

@@ -9,20 +9,8 @@
 
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Utc};
-use model::LicenseStatus;
+use model::{LicenseStatus, PlanChange};
 use serde::Serialize;
-
-/// One change of plan or status, as the account's history shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct PlanChange {
-    pub at: DateTime<Utc>,
-    pub from_plan: Option<String>,
-    pub to_plan: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub source: String,
-    pub reason: String,
-}
 
 /// The account's billing: where to manage it, and what changed when.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -432,8 +432,8 @@ impl Engine {
         // Nobody knows this password: the owner sets one through the sign-in link.
         let hash = hash_password(&Password::parse(&generate_password())?).await?;
         sqlx::query(
-            "INSERT INTO users (id, account_id, email, password_hash, role, created_at, password_changed_at)
-             VALUES ($1, $2, $3, $4, 'owner', $5, $5)",
+            "INSERT INTO users (id, account_id, email, password_hash, role, created_at, password_changed_at, awaiting_first_signin)
+             VALUES ($1, $2, $3, $4, 'owner', $5, $5, TRUE)",
         )
         .bind(format!("usr_{}", uuid::Uuid::new_v4().simple()))
         .bind(account.as_str())

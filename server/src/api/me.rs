@@ -156,19 +156,6 @@ async fn license_quotas(State(state): State<AppState>, customer: Customer) -> Re
     Ok(Json(quota_views(&o)))
 }
 
-/// One change of plan or status.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PlanChangeView {
-    pub at: DateTime<Utc>,
-    pub from_plan: Option<String>,
-    pub to_plan: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    /// `whop`, `stripe`, `lifecycle` or `manual`.
-    pub source: String,
-    pub reason: String,
-}
-
 /// `GET /api/v1/users/me/billing`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BillingResponse {
@@ -178,7 +165,7 @@ pub struct BillingResponse {
     pub cancel_at_period_end: bool,
     pub period_end: Option<DateTime<Utc>>,
     /// Newest first.
-    pub plan_history: Vec<PlanChangeView>,
+    pub plan_history: Vec<model::PlanChange>,
 }
 
 /// Where the account manages its billing, and its plan history.
@@ -192,10 +179,6 @@ async fn billing(State(state): State<AppState>, customer: Customer) -> Result<Js
         provider: view.provider,
         cancel_at_period_end: view.cancel_at_period_end,
         period_end: view.period_end,
-        plan_history: view
-            .history
-            .into_iter()
-            .map(|c| PlanChangeView { at: c.at, from_plan: c.from_plan, to_plan: c.to_plan, from_status: c.from_status, to_status: c.to_status, source: c.source, reason: c.reason })
-            .collect(),
+        plan_history: view.history,
     }))
 }

@@ -350,3 +350,59 @@ async fn cancel_at_period_end_keeps_the_plan_until_the_period_ends() {
     assert_eq!(app.engine.run_license_lifecycle().await.expect("run"), 1);
     assert_eq!(license(&app, &account).await, ("free".into(), "active".into()));
 }
+
+#[tokio::test]
+async fn the_purchase_flow_end_to_end_from_webhook_to_key_to_dashboard() {
+    let started = std::time::Instant::now();
+    let app = app().await;
+    let seeded = started.elapsed();
+    let now = Utc::now();
+    let t0 = std::time::Instant::now();
+    let body = membership("evt_buy", "membership.activated", now, "grace@example.com", "plan_demo_pro");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_buy", now.timestamp()).await).await, (200, "provisioned".into()));
+    let webhook = t0.elapsed();
+
+    // The admin sees the new owner and issues a sign-in link.
+    let admin = app.sign_in(ADMIN.0, ADMIN.1).await;
+    let waiting: Value = app.server_fn(Some(&admin), "admin/awaiting_signin", &[]).await.json().await.expect("json");
+    let owner = waiting.as_array().expect("list").iter().find(|w| w["email"] == "grace@example.com").expect("listed").clone();
+    let member = app.sign_in(OWNER.0, OWNER.1).await;
+    let refused = app.server_fn(Some(&member), "admin/issue_link", &[("user_id", owner["user_id"].as_str().expect("id"))]).await;
+    assert!(!refused.status().is_success(), "only admins issue links");
+    let path: String = app.server_fn(Some(&admin), "admin/issue_link", &[("user_id", owner["user_id"].as_str().expect("id"))]).await.json().await.expect("json");
+    let token = path.strip_prefix("/welcome?token=").expect("a welcome link").to_owned();
+    assert_eq!(app.get(&path).await.status(), 200, "the welcome page opens without a session");
+
+    // The owner uses it: a password, a session, and the first key, once.
+    let response = app.server_fn(None, "session/redeem_link", &[("token", &token), ("password", "grace-new-password")]).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let cookie = session_cookie(response.headers()).expect("signed in");
+    let key: Value = response.json().await.expect("json");
+    let key = key["plaintext"].as_str().expect("the first key").to_owned();
+    let again = app.server_fn(None, "session/redeem_link", &[("token", &token), ("password", "another-password")]).await;
+    assert!(!again.status().is_success(), "a link works once");
+
+    // The key works on the paid plan, and the dashboard shows the paid tier.
+    let service = app.service_key().await;
+    let answer: Value = app.post_json(&service, "/api/v1/keys/verify", &json!({ "key": key })).await.json().await.expect("json");
+    assert_eq!((answer["code"].clone(), answer["plan"].clone()), (json!("VALID"), json!("pro")));
+    let session = Session { cookie };
+    let page = app.get_as(&session, "/dashboard").await.text().await.expect("html");
+    assert!(page.contains("data-testid=\"license-header\"") && page.contains(">Pro<"), "the dashboard shows the Pro tier");
+    let signed_in = app.sign_in("grace@example.com", "grace-new-password").await;
+    assert!(!signed_in.cookie.is_empty());
+    let path_done = t0.elapsed();
+
+    // Deactivation takes it back to free, and the same key gets the free limits.
+    let later = now + chrono::Duration::seconds(1);
+    let body = membership("evt_end", "membership.deactivated", later, "grace@example.com", "plan_demo_pro");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_end", later.timestamp()).await).await, (200, "applied".into()));
+    let answer: Value = app.post_json(&service, "/api/v1/keys/verify", &json!({ "key": key })).await.json().await.expect("json");
+    assert_eq!(answer["plan"], "free");
+    let history: Value = app.get_with_key(&key, "/api/v1/users/me/billing").await.json().await.expect("json");
+    assert_eq!(history["plan_history"].as_array().map(Vec::len), Some(2), "{history}");
+    eprintln!(
+        "purchase flow on loopback (debug build): server and demo data {seeded:?}; signed webhook to provisioned account {webhook:?}; \
+         webhook, admin link, password set, first key, verify and dashboard {path_done:?}"
+    );
+}

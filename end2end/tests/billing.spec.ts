@@ -1,0 +1,54 @@
+import { test, expect, APIRequestContext } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import { collectErrors, signIn } from './helpers';
+
+// The e2e server's Stripe secret (scripts/e2e-server.sh).
+const STRIPE_SECRET = 'whsec_e2e_test_secret';
+const ACME = { email: 'owner@acme.example', password: 'acme-owner-demo' };
+
+/** Sends a Stripe event signed as Stripe signs it: HMAC-SHA256 over `{t}.{body}`. */
+async function stripe(request: APIRequestContext, id: string, status: string, created: number) {
+  const body = JSON.stringify({
+    id, type: 'customer.subscription.updated', created,
+    data: { object: { id: 'sub_e2e_acme', status, customer: 'cus_e2e', items: { data: [{ price: { id: 'price_demo_pro' } }] },
+      metadata: { email: ACME.email } } },
+  });
+  const t = Math.floor(Date.now() / 1000);
+  const sig = createHmac('sha256', STRIPE_SECRET).update(`${t}.${body}`).digest('hex');
+  const response = await request.post('/api/webhooks/stripe', {
+    headers: { 'stripe-signature': `t=${t},v1=${sig}`, 'content-type': 'application/json' },
+    data: body,
+  });
+  expect(response.status()).toBe(200);
+  return response.json();
+}
+
+test('a suspension from the billing provider changes the status header and shows in the plan history', async ({ page }) => {
+  const errors = collectErrors(page);
+  await signIn(page, ACME);
+  const header = page.getByTestId('license-header');
+  await expect(header).toContainText('Active');
+  const now = Math.floor(Date.now() / 1000);
+
+  expect((await stripe(page.request, `evt_e2e_unpaid_${now}`, 'unpaid', now)).outcome).toBe('applied');
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(header).toContainText('Suspended');
+  const history = page.getByTestId('plan-history');
+  await expect(history.getByTestId('plan-change').first()).toContainText('Active → Suspended');
+  await expect(history.getByTestId('plan-change').first()).toContainText('stripe customer.subscription.updated');
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await history.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `screenshots/plan-history-${width}.png`, fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, 'no sideways scrolling').toBeLessThanOrEqual(1);
+  }
+
+  // Paid again: back to active, and the history has both changes.
+  expect((await stripe(page.request, `evt_e2e_active_${now}`, 'active', now + 1)).outcome).toBe('applied');
+  await page.reload();
+  await expect(header).toContainText('Active');
+  await expect(history.getByTestId('plan-change')).toHaveCount(2);
+  expect(errors).toEqual([]);
+});

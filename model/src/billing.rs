@@ -1,0 +1,27 @@
+//! Plan history and sign-in handover, as the dashboard and the admin console show them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One change of plan or status.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChange {
+    pub at: DateTime<Utc>,
+    pub from_plan: Option<String>,
+    pub to_plan: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// `whop`, `stripe`, `lifecycle` or `manual`.
+    pub source: String,
+    pub reason: String,
+}
+
+/// An owner created by a purchase who has not signed in yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingSignIn {
+    pub user_id: String,
+    pub email: String,
+    pub account_name: String,
+    pub created_at: DateTime<Utc>,
+}
