@@ -14,6 +14,8 @@ CREATE TABLE provider_events (
     -- applied, provisioned, ignored, stale, unmatched
     outcome      TEXT NOT NULL,
     detail       TEXT NOT NULL DEFAULT '',
+    -- How many times the provider delivered it (retries and copies are counted, not applied).
+    deliveries   INTEGER NOT NULL DEFAULT 1,
     -- The raw body, kept for a bounded time by the retention job.
     body         TEXT,
     PRIMARY KEY (provider, event_id)

@@ -1,6 +1,6 @@
 import { test, expect, APIRequestContext } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { collectErrors, signIn } from './helpers';
+import { ADMIN, collectErrors, signIn } from './helpers';
 
 // The e2e server's Stripe secret (scripts/e2e-server.sh).
 const STRIPE_SECRET = 'whsec_e2e_test_secret';
@@ -50,5 +50,22 @@ test('a suspension from the billing provider changes the status header and shows
   await page.reload();
   await expect(header).toContainText('Active');
   await expect(history.getByTestId('plan-change')).toHaveCount(2);
+  expect(errors).toEqual([]);
+});
+
+test('the admin console lists the billing events and filters them by outcome', async ({ page }) => {
+  const errors = collectErrors(page);
+  const now = Math.floor(Date.now() / 1000);
+  // An event older than one already applied to the same subscription is recorded as stale.
+  await stripe(page.request, `evt_e2e_new_${now}`, 'active', now + 100);
+  expect((await stripe(page.request, `evt_e2e_old_${now}`, 'past_due', now - 100)).outcome).toBe('stale');
+  await signIn(page, ADMIN, '/admin');
+  const table = page.getByTestId('webhook-events');
+  await expect(table.getByTestId('webhook-row').first()).toBeVisible();
+  await page.getByTestId('filter-outcome').selectOption('stale');
+  await expect(table.getByTestId('webhook-row')).toHaveCount(1);
+  await expect(table.getByTestId('webhook-row').first()).toContainText(`evt_e2e_old_${now}`);
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.screenshot({ path: 'screenshots/admin-webhooks-390.png', fullPage: true });
   expect(errors).toEqual([]);
 });

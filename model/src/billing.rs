@@ -25,3 +25,21 @@ pub struct AwaitingSignIn {
     pub account_name: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// A billing provider's event as received, for the admin console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEventView {
+    pub provider: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub received_at: DateTime<Utc>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// applied, provisioned, ignored, stale or unmatched.
+    pub outcome: String,
+    pub detail: String,
+    pub account_id: Option<String>,
+    /// Deliveries of the same event (1 plus retries and copies).
+    pub deliveries: i64,
+    /// Whether the raw body is still kept (bodies are dropped after 30 days).
+    pub body_kept: bool,
+}

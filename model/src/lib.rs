@@ -16,4 +16,4 @@ pub use auth::{ApiKeyView, CreatedKey, KeyKind, Role, SessionUser};
 pub mod entitlement;
 pub use entitlement::{Entitlement, Refusal};
 pub mod billing;
-pub use billing::{AwaitingSignIn, PlanChange};
+pub use billing::{AwaitingSignIn, PlanChange, WebhookEventView};

@@ -1,6 +1,6 @@
 use crate::error::AppError;
 use leptos::prelude::*;
-use model::{AccountSummary, ApiKeyView, AwaitingSignIn, CreatedKey};
+use model::{AccountSummary, ApiKeyView, AwaitingSignIn, CreatedKey, WebhookEventView};
 
 #[cfg(feature = "ssr")]
 fn admin() -> Result<(crate::state::AppState, engine::auth::Viewer), AppError> {
@@ -44,4 +44,13 @@ pub async fn issue_signin_link(user_id: String) -> Result<String, AppError> {
     let (state, viewer) = admin()?;
     let (token, _) = state.engine.issue_signin_link(&viewer.email, &user_id).await?;
     Ok(format!("/welcome?token={token}"))
+}
+
+/// Billing providers' events received, newest first; `provider` and `outcome` filter them
+/// (empty means all).
+#[server(endpoint = "admin/webhook_events")]
+pub async fn webhook_events(provider: String, outcome: String) -> Result<Vec<WebhookEventView>, AppError> {
+    let (state, _) = admin()?;
+    let filter = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    Ok(state.engine.webhook_events(filter(&provider).as_deref(), filter(&outcome).as_deref()).await?)
 }

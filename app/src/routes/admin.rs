@@ -1,6 +1,6 @@
 //! `/admin`: the operator's console. Anyone else gets a proper 403 page.
 
-use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, CreateServiceKey, IssueSigninLink};
+use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, webhook_events, CreateServiceKey, IssueSigninLink};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::frame::{action_error, ActionError, Frame, SessionContext};
 use crate::components::when;
@@ -69,7 +69,7 @@ fn Console() -> impl IntoView {
                                             <td class="py-1 pr-3">{a.plan}</td>
                                             <td class="py-1 pr-3">{a.status.label()}</td>
                                             <td class="py-1 pr-3 tabular-nums">{a.seats}</td>
-                                            <td class="py-1">{a.expires_at.as_ref().map_or_else(|| "—".to_owned(), when)}</td>
+                                            <td class="py-1 whitespace-nowrap">{a.expires_at.as_ref().map_or_else(|| "—".to_owned(), when)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -80,6 +80,7 @@ fn Console() -> impl IntoView {
                 </Suspense>
             </section>
             <AwaitingSignIn />
+            <WebhookEvents />
             <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
                 <h2 id="svc-title" class="mb-1 font-semibold">"Service keys"</h2>
                 <p class="mb-3 text-sm text-slate-600">"For the operator's backend: they act for any account on the REST API."</p>
@@ -146,6 +147,60 @@ fn AwaitingSignIn() -> impl IntoView {
                 </p>
                 <p class="mt-1 text-xs text-slate-500">"Send this link to the customer (prefix it with this site's address). It is shown once."</p>
             })}
+        </section>
+    }
+}
+
+const SELECT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm";
+
+/// What the billing providers sent, with what Tollgate did about it.
+#[component]
+fn WebhookEvents() -> impl IntoView {
+    let provider = RwSignal::new(String::new());
+    let outcome = RwSignal::new(String::new());
+    let events = Resource::new(move || (provider.get(), outcome.get()), |(p, o)| webhook_events(p, o));
+    view! {
+        <section class="mb-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="webhooks-title" data-testid="webhook-events">
+            <h2 id="webhooks-title" class="mb-1 font-semibold">"Billing webhooks"</h2>
+            <p class="mb-3 text-sm text-slate-600">"Events from Whop and Stripe with valid signatures, newest first. Forged or stale requests are only counted (tollgate_webhook_rejected_total). Raw bodies are kept for 30 days."</p>
+            <div class="mb-3 flex flex-wrap gap-3 text-sm">
+                <label class="flex items-center gap-2">"Provider"
+                    <select class=SELECT data-testid="filter-provider" on:change=move |ev| provider.set(event_target_value(&ev))>
+                        <option value="">"All"</option><option value="whop">"Whop"</option><option value="stripe">"Stripe"</option>
+                    </select>
+                </label>
+                <label class="flex items-center gap-2">"Outcome"
+                    <select class=SELECT data-testid="filter-outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
+                        <option value="">"All"</option>
+                        {["applied", "provisioned", "ignored", "stale", "unmatched"].into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <Transition fallback=|| ()>
+                {move || events.get().map(|result| match result {
+                    Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500">"No events."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="w-full text-left text-sm" data-testid="webhook-table">
+                            <thead><tr class="text-slate-500">
+                                <th class="py-1 pr-3 font-medium">"Received"</th><th class="py-1 pr-3 font-medium">"Event"</th>
+                                <th class="py-1 pr-3 font-medium">"Outcome"</th><th class="py-1 font-medium">"Detail"</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|e| view! {
+                                    <tr class="border-t border-slate-100 align-top" data-testid="webhook-row">
+                                        <td class="py-1 pr-3 whitespace-nowrap tabular-nums">{when(&e.received_at)}</td>
+                                        <td class="py-1 pr-3 break-all"><div class="font-medium">{e.provider}" · "{e.event_type}</div>
+                                            <div class="font-mono text-xs text-slate-500">{e.event_id}{(e.deliveries > 1).then(|| format!(" · delivered {} times", e.deliveries))}</div></td>
+                                        <td class="py-1 pr-3">{e.outcome}</td>
+                                        <td class="py-1 text-slate-600">{e.detail}{e.account_id.map(|a| format!(" · {a}"))}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| events.refetch()) title="We couldn't load the events." /> }.into_any(),
+                })}
+            </Transition>
         </section>
     }
 }

@@ -256,6 +256,12 @@ impl Engine {
         .await?
         .rows_affected();
         if fresh == 0 {
+            sqlx::query("UPDATE provider_events SET deliveries = deliveries + 1 WHERE provider = $1 AND event_id = $2")
+                .bind(provider)
+                .bind(&event.event_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             return Ok(Outcome::Duplicate);
         }
         let (outcome, account, detail) = self.decide_and_apply(&mut tx, event, now).await?;
@@ -455,6 +461,28 @@ fn crash_after_commit_if_asked() {
     if *ASKED.get_or_init(|| std::env::var_os("TOLLGATE_FAULT_ABORT_AFTER_WEBHOOK_COMMIT").is_some_and(|v| v == "1")) {
         tracing::error!("fault injection: aborting after the webhook commit");
         std::process::abort();
+    }
+}
+
+impl Engine {
+    /// Provider events received, newest first, optionally of one provider or outcome.
+    pub async fn webhook_events(&self, provider: Option<&str>, outcome: Option<&str>) -> Result<Vec<model::WebhookEventView>, EngineError> {
+        type Row = (String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, String, String, Option<String>, i64, bool);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT provider, event_id, event_type, received_at, occurred_at, outcome, detail, account_id, deliveries, body IS NOT NULL
+             FROM provider_events WHERE ($1 IS NULL OR provider = $1) AND ($2 IS NULL OR outcome = $2)
+             ORDER BY received_at DESC, event_id LIMIT 200",
+        )
+        .bind(provider)
+        .bind(outcome)
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(provider, event_id, event_type, received_at, occurred_at, outcome, detail, account_id, deliveries, body_kept)| {
+                model::WebhookEventView { provider, event_id, event_type, received_at, occurred_at, outcome, detail, account_id, deliveries, body_kept }
+            })
+            .collect())
     }
 }
 

@@ -137,6 +137,8 @@ async fn twenty_concurrent_copies_of_an_event_have_exactly_one_effect() {
     let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'dup@example.com'").fetch_one(app.engine.db().pool()).await.expect("n");
     assert_eq!(accounts, 1);
     assert_eq!(app.count("plan_history").await, 1);
+    let deliveries: i64 = sqlx::query_scalar("SELECT deliveries FROM provider_events WHERE event_id = 'evt_dup'").fetch_one(app.engine.db().pool()).await.expect("n");
+    assert_eq!(deliveries, 20, "every copy is counted, one is applied");
 }
 
 async fn futures_join(sends: Vec<impl std::future::Future<Output = reqwest::Response>>) -> Vec<reqwest::Response> {
@@ -185,6 +187,26 @@ async fn an_older_stripe_event_never_rolls_the_state_back() {
     assert_eq!(outcome(send_stripe(&app, &unknown, Utc::now().timestamp()).await).await, (200, "ignored".into()));
     let recorded: String = sqlx::query_scalar("SELECT outcome FROM provider_events WHERE event_id = 'evt_x'").fetch_one(app.engine.db().pool()).await.expect("row");
     assert_eq!(recorded, "ignored");
+
+    // The admin console lists them, filtered by provider and outcome.
+    let admin = app.sign_in(ADMIN.0, ADMIN.1).await;
+    let list = |provider: &'static str, outcome: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let response = app.server_fn(Some(&admin), "admin/webhook_events", &[("provider", provider), ("outcome", outcome)]).await;
+            assert!(response.status().is_success());
+            response.json::<Vec<Value>>().await.expect("json")
+        }
+    };
+    assert_eq!(list("", "").await.len(), 3);
+    let stale = list("stripe", "stale").await;
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0]["event_id"], "evt_s1");
+    assert!(stale[0]["detail"].as_str().is_some_and(|d| d.contains("older than")), "{}", stale[0]);
+    assert!(list("whop", "").await.is_empty());
+    let owner = app.sign_in(OWNER.0, OWNER.1).await;
+    let refused = app.server_fn(Some(&owner), "admin/webhook_events", &[("provider", ""), ("outcome", "")]).await;
+    assert!(!refused.status().is_success(), "admins only");
 }
 
 #[tokio::test]
