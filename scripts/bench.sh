@@ -33,8 +33,9 @@ service_key=$(sed -n 1p "$target_dir/bench-metering.keys")
 scale_key=$(sed -n 2p "$target_dir/bench-metering.keys")
 
 echo "==> starting the release server on $addr"
-RUST_LOG=warn LEPTOS_SITE_ROOT="$target_dir/site" "$bin" serve --addr "$addr" --database "sqlite://$db" \
-  --catalog bench/catalog.toml >/dev/null 2>&1 &
+webhook_secret=whsec_bench_secret
+RUST_LOG=warn LEPTOS_SITE_ROOT="$target_dir/site" TOLLGATE_STRIPE_WEBHOOK_SECRET=$webhook_secret \
+  "$bin" serve --addr "$addr" --database "sqlite://$db" --catalog bench/catalog.toml >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
@@ -120,3 +121,26 @@ LUA
 run "POST /api/v1/usage, batches of 1,000 events (durable)" -t1 -c4 -d"$duration" --latency -s "$target_dir/ingest.lua" "$base/api/v1/usage"
 echo "  (events/s = Requests/sec x 1,000)"
 curl -s "$base/metrics" | grep -E "^tollgate_writer_batch_jobs_(sum|count)|^tollgate_ingested_events_total"
+
+# ---- billing webhooks ----
+# Link a subscription to the benchmark account once, then send unique signed invoice.paid
+# events for it (each one a full transaction: dedup record, license, link, outcome).
+link_body='{"id":"evt_bench_link","type":"customer.subscription.created","created":'$(date +%s)',"data":{"object":{"id":"sub_bench","status":"active","customer":"cus_bench","items":{"data":[{"price":{"id":"price_demo_pro"}}]},"metadata":{"email":"bench@example.com"}}}}'
+t=$(date +%s)
+sig=$(node -e 'const c=require("node:crypto");process.stdout.write(c.createHmac("sha256",process.argv[1]).update(process.argv[2]+"."+process.argv[3]).digest("hex"))' "$webhook_secret" "$t" "$link_body")
+curl -sf -o /dev/null -H "stripe-signature: t=$t,v1=$sig" -d "$link_body" "$base/api/webhooks/stripe"
+node scripts/webhook-events.js "$webhook_secret" 60000 "$target_dir/webhook-events.lua"
+cat > "$target_dir/webhook.lua" <<LUA
+local events = dofile("$target_dir/webhook-events.lua")
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  i = i + 1
+  local e = events[((i - 1) % #events) + 1]
+  wrk.headers["Stripe-Signature"] = e[1]
+  return wrk.format(nil, nil, nil, e[2])
+end
+LUA
+run "POST /api/webhooks/stripe, unique signed events (durable, one transaction each)" -t1 -c16 -d10s --latency -s "$target_dir/webhook.lua" "$base/api/webhooks/stripe"
+curl -s "$base/metrics" | grep -E '^tollgate_webhook_events_total'

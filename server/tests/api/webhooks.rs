@@ -428,3 +428,41 @@ async fn the_purchase_flow_end_to_end_from_webhook_to_key_to_dashboard() {
          webhook, admin link, password set, first key, verify and dashboard {path_done:?}"
     );
 }
+
+#[tokio::test]
+async fn ended_subscriptions_are_cancelled_or_expired_and_a_link_expires_unused() {
+    let clock = engine::Clock::manual(Utc::now());
+    let app = clocked_app(clock.clone()).await;
+    let t = clock.now().timestamp();
+    let sub = |id: &str, created: i64, status: &str, email: &str, sub: &str| {
+        json!({ "id": id, "type": "customer.subscription.updated", "created": created, "data": { "object": {
+            "id": sub, "status": status, "items": { "data": [{ "price": { "id": "price_demo_pro" } }] }, "metadata": { "email": email } } } })
+        .to_string()
+    };
+    assert_eq!(outcome(send_stripe(&app, &sub("evt_c", t, "canceled", "owner@acme.example", "sub_a"), t).await).await, (200, "applied".into()));
+    assert_eq!(license(&app, "acc_acme").await, ("pro".into(), "cancelled".into()));
+    assert_eq!(outcome(send_stripe(&app, &sub("evt_e", t, "incomplete_expired", "owner@initech.example", "sub_i"), t).await).await, (200, "applied".into()));
+    assert_eq!(license(&app, "acc_initech").await.1, "expired");
+
+    // A purchase for a new email: the sign-in link stops working after 72 hours unused.
+    let body = membership("evt_l", "membership.activated", clock.now(), "late@example.com", "plan_demo_starter");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_l", t).await).await, (200, "provisioned".into()));
+    let user: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'late@example.com'").fetch_one(app.engine.db().pool()).await.expect("user");
+    let (token, expires) = app.engine.issue_signin_link("test", &user).await.expect("link");
+    assert_eq!(expires, clock.now() + chrono::Duration::hours(72));
+    clock.advance(chrono::Duration::hours(73));
+    let err = app.engine.redeem_signin_link(&token, "a-good-password").await.expect_err("expired");
+    assert!(err.to_string().contains("not valid any more"), "{err}");
+    // A new link replaces it and works.
+    let (token, _) = app.engine.issue_signin_link("test", &user).await.expect("link");
+    let redeemed = app.engine.redeem_signin_link(&token, "a-good-password").await.expect("works");
+    assert!(redeemed.first_key.is_some(), "the first key is handed over with the first sign-in");
+    assert!(app.engine.awaiting_first_signin().await.expect("list").iter().all(|w| w.email != "late@example.com"));
+
+    // Raw bodies are dropped after the retention period; the events and outcomes stay.
+    clock.advance(chrono::Duration::days(31));
+    assert!(app.engine.prune_webhook_bodies(30).await.expect("prune") >= 3);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_events WHERE body IS NOT NULL").fetch_one(app.engine.db().pool()).await.expect("n");
+    assert_eq!(kept, 0);
+    assert_eq!(app.count("provider_events").await, 3);
+}
