@@ -16,6 +16,7 @@ pub mod metering;
 pub mod overview;
 mod ratelimit;
 pub mod seed;
+pub mod suggestions;
 pub mod usage;
 
 pub use catalog::Catalog;

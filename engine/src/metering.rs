@@ -317,6 +317,9 @@ impl Engine {
         if let Some(feature) = feature {
             let entitlement = self.entitlement(&info, feature)?;
             if !entitlement.allowed {
+                if entitlement.code == Some(Refusal::UpgradeRequired) {
+                    self.record_refusal(&info.account, feature);
+                }
                 answer.code = VerifyCode::UpgradeRequired;
                 answer.entitlement = Some(entitlement);
                 return Ok(answer);

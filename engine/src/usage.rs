@@ -195,6 +195,25 @@ impl Engine {
         Ok(zero_filled(today, days, &rows))
     }
 
+    /// The account's daily usage of every meter over the last `days` days, as CSV
+    /// (`day,meter,value`, oldest first, zero-filled).
+    pub async fn usage_csv(&self, account: &AccountId, days: u32) -> Result<String, EngineError> {
+        let now = self.now();
+        let mut out = String::from("day,meter,value\n");
+        let mut series = Vec::new();
+        for meter in self.catalog().meters() {
+            series.push((meter.key.clone(), self.daily_series(account, &meter.key, days, now).await?));
+        }
+        for i in 0..days as usize {
+            for (meter, days) in &series {
+                if let Some(d) = days.get(i) {
+                    out.push_str(&format!("{},{},{}\n", d.day, meter, d.value));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// API calls (the chart meter) recorded in the current minute.
     pub async fn calls_this_minute(&self, account: &AccountId) -> Result<f64, EngineError> {
         let Some(meter) = self.catalog().chart_meter() else { return Ok(0.0) };

@@ -17,3 +17,5 @@ pub mod entitlement;
 pub use entitlement::{Entitlement, Refusal};
 pub mod billing;
 pub use billing::{AwaitingSignIn, PlanChange, WebhookEventView};
+pub mod suggestion;
+pub use suggestion::{RoiEstimate, Trigger, UpgradeSuggestion, Urgency};

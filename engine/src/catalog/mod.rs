@@ -56,6 +56,13 @@ pub struct Meter {
     pub name: String,
     pub unit: String,
     pub aggregation: Aggregation,
+    /// Percent of a limit from which an upgrade is suggested.
+    #[serde(default = "default_suggest_at")]
+    pub suggest_at_percent: f64,
+}
+
+fn default_suggest_at() -> f64 {
+    80.0
 }
 
 /// One plan's limit on one meter.
@@ -222,6 +229,12 @@ impl Catalog {
                 return Err(error(None, Some("meters.key".into()), format!(
                     "meter key `{}` must be lowercase letters, digits and underscores",
                     meter.key
+                )));
+            }
+            if !(1.0..=100.0).contains(&meter.suggest_at_percent) {
+                return Err(error(None, Some(format!("meters[{}].suggest_at_percent", meter.key)), format!(
+                    "must be from 1 to 100, got {}",
+                    meter.suggest_at_percent
                 )));
             }
             if !meter_keys.insert(meter.key.as_str()) {

@@ -6,7 +6,7 @@
 use super::ApiError;
 use crate::auth::Customer;
 use app::state::AppState;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 
 /// The documented `/api/v1` part.
 pub fn v1_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(usage)).routes(routes!(billing))
+    OpenApiRouter::new().routes(routes!(usage)).routes(routes!(billing)).routes(routes!(suggestions)).routes(routes!(usage_csv))
 }
 
 async fn overview(state: &AppState, customer: &Customer) -> Result<Overview, ApiError> {
@@ -181,4 +181,45 @@ async fn billing(State(state): State<AppState>, customer: Customer) -> Result<Js
         period_end: view.period_end,
         plan_history: view.history,
     }))
+}
+
+/// What the account's usage suggests: which plan fits, and why. The most urgent first.
+#[utoipa::path(get, path = "/api/v1/users/me/suggestions", tag = "account",
+    responses((status = 200, body = Vec<model::UpgradeSuggestion>), (status = 401, description = "No valid key or session")),
+    security(("customer_key" = [])))]
+async fn suggestions(State(state): State<AppState>, customer: Customer) -> Result<Json<Vec<model::UpgradeSuggestion>>, ApiError> {
+    Ok(Json(state.engine.suggestions(&customer.account).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// 7, 30 or 90 (default 30).
+    pub days: Option<u32>,
+}
+
+/// The account's daily usage as CSV (`day,meter,value`). Part of the `exports` feature: a
+/// plan without it is answered 403 `upgrade_required` with the plan that unlocks it.
+#[utoipa::path(get, path = "/api/v1/users/me/usage.csv", tag = "account", params(ExportQuery),
+    responses(
+        (status = 200, description = "CSV, one row per day and meter", content_type = "text/csv", body = String),
+        (status = 403, description = "`upgrade_required`: the plan lacks `exports`", body = model::Entitlement),
+        (status = 401, description = "No valid key or session"),
+    ),
+    security(("customer_key" = [])))]
+async fn usage_csv(State(state): State<AppState>, customer: Customer, Query(query): Query<ExportQuery>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let days = query.days.unwrap_or(30);
+    if ![7, 30, 90].contains(&days) {
+        return Err(ApiError::Invalid { field: "days".into(), message: "days must be 7, 30 or 90".into() });
+    }
+    let info = state.engine.access(&customer.account).await?;
+    let entitlement = state.engine.entitlement(&info, "exports")?;
+    if !entitlement.allowed {
+        state.engine.record_refusal(&customer.account, "exports");
+        return Err(ApiError::UpgradeRequired(Box::new(entitlement)));
+    }
+    let csv = state.engine.usage_csv(&customer.account, days).await?;
+    let disposition = format!("attachment; filename=\"usage-{days}d.csv\"");
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)], csv).into_response())
 }

@@ -412,6 +412,9 @@ async fn entitlement(
         EngineError::Invalid { field: "feature", message } => ApiError::NotFound(message),
         other => other.into(),
     })?;
+    if answer.code == Some(model::Refusal::UpgradeRequired) {
+        state.engine.record_refusal(&account, &feature);
+    }
     Ok(ApiJson(answer))
 }
 

@@ -7,4 +7,5 @@ mod isolation;
 mod keys;
 mod metering;
 mod openapi;
+mod suggestions;
 mod webhooks;
