@@ -281,6 +281,7 @@ pub fn trend(aggregation: Aggregation, days: &[f64]) -> f64 {
 impl crate::Engine {
     /// The account's upgrade suggestions, the most urgent first.
     pub async fn suggestions(&self, account: &crate::AccountId) -> Result<Vec<UpgradeSuggestion>, crate::EngineError> {
+        self.flush_refusals().await?;
         let now = self.now();
         let overview = self.overview(account, now).await?;
         let plan = self.catalog().plan(&overview.plan.tier).ok_or_else(|| crate::EngineError::UnknownPlan(overview.plan.tier.clone()))?;
@@ -324,25 +325,37 @@ impl crate::Engine {
         }))
     }
 
-    /// Counts an `upgrade_required` refusal, for the "repeated refusals" suggestion. Written
-    /// in the background: the refusal's answer does not wait for it.
+    /// Counts an `upgrade_required` refusal, for the "repeated refusals" suggestion. Counted
+    /// in memory and written in one transaction by [`crate::Engine::flush_refusals`], so a flood of
+    /// refusals never competes with the usage writer for the database.
     pub fn record_refusal(&self, account: &crate::AccountId, feature: &str) {
-        let pool = self.db().pool().clone();
-        let (account, feature, day) = (account.to_string(), feature.to_owned(), self.now().date_naive());
-        tokio::spawn(async move {
-            let result = sqlx::query(
-                "INSERT INTO feature_refusals (account_id, feature, day, refusals) VALUES ($1, $2, $3, 1)
-                 ON CONFLICT (account_id, feature, day) DO UPDATE SET refusals = feature_refusals.refusals + 1",
+        let key = (account.to_string(), feature.to_owned(), self.now().date_naive());
+        let mut counts = self.refusal_counts().lock().unwrap_or_else(|p| p.into_inner());
+        *counts.entry(key).or_insert(0) += 1;
+    }
+
+    /// Writes the refusals counted since the last flush (the jobs call it every 10 seconds;
+    /// suggestions call it before reading).
+    pub async fn flush_refusals(&self) -> Result<(), crate::EngineError> {
+        let counts = std::mem::take(&mut *self.refusal_counts().lock().unwrap_or_else(|p| p.into_inner()));
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db().pool().begin().await?;
+        for ((account, feature, day), n) in counts {
+            sqlx::query(
+                "INSERT INTO feature_refusals (account_id, feature, day, refusals) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id, feature, day) DO UPDATE SET refusals = feature_refusals.refusals + excluded.refusals",
             )
             .bind(account)
             .bind(feature)
             .bind(day)
-            .execute(&pool)
-            .await;
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "could not count a feature refusal");
-            }
-        });
+            .bind(i64::from(n))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -29,6 +29,9 @@ pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> 
                 },
                 _ = tidy.tick() => {
                     engine.shrink();
+                    if let Err(err) = engine.flush_refusals().await {
+                        tracing::warn!(error = %err, "writing feature refusals failed; they are dropped");
+                    }
                     crate::metrics::handle().run_upkeep();
                 }
                 _ = tick.tick() => {
