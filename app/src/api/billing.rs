@@ -1,14 +1,6 @@
 use crate::error::AppError;
 use leptos::prelude::*;
-use model::{CreatedKey, PlanChange};
-
-/// The viewer's account's plan history, newest first.
-#[server(endpoint = "billing/history")]
-pub async fn plan_history() -> Result<Vec<PlanChange>, AppError> {
-    let state = crate::state::AppState::get()?;
-    let viewer = crate::state::require_viewer()?;
-    Ok(state.engine.plan_history(viewer.account()?).await?)
-}
+use model::CreatedKey;
 
 /// Uses a sign-in link: sets the password, signs in, and returns the account's first API
 /// key when it had none (shown once, on this page).

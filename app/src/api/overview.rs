@@ -1,6 +1,6 @@
 use crate::error::AppError;
 use leptos::prelude::*;
-use model::Overview;
+use model::{Overview, PlanChange};
 use serde::{Deserialize, Serialize};
 
 /// The dashboard's data: the overview and the chart built from it.
@@ -9,6 +9,8 @@ pub struct Dashboard {
     pub overview: Overview,
     /// The 7-day chart as an ECharts option (JSON), built with charming on the server.
     pub chart_option: String,
+    /// Plan and status changes, newest first (fetched with the rest: one round trip).
+    pub plan_history: Vec<PlanChange>,
 }
 
 /// The signed-in viewer's overview: license, plan, quotas and the 7-day series.
@@ -19,5 +21,6 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let account = viewer.account().map_err(AppError::from)?;
     let overview = state.engine.overview(account, chrono::Utc::now()).await?;
     let chart_option = crate::components::chart::daily_bar_option(&overview.api_calls_7d, "API calls");
-    Ok(Dashboard { overview, chart_option })
+    let plan_history = state.engine.plan_history(account).await?;
+    Ok(Dashboard { overview, chart_option, plan_history })
 }

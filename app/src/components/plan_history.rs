@@ -1,8 +1,8 @@
 //! The account's plan history on the dashboard: every change of plan or status, newest first.
 
-use crate::api::billing::plan_history;
 use crate::components::when;
 use leptos::prelude::*;
+use model::PlanChange;
 
 fn title_case(s: &str) -> String {
     let s = s.replace('_', " ");
@@ -11,15 +11,14 @@ fn title_case(s: &str) -> String {
 }
 
 #[component]
-pub fn PlanHistory() -> impl IntoView {
-    let history = Resource::new(|| (), |_| plan_history());
+pub fn PlanHistory(changes: Vec<PlanChange>) -> impl IntoView {
     view! {
         <section class="min-w-0 rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-3" aria-labelledby="history-title" data-testid="plan-history">
             <h2 id="history-title" class="mb-2 font-semibold">"Plan history"</h2>
-            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || history.get().map(|result| match result {
-                    Ok(changes) if changes.is_empty() => view! { <p class="text-sm text-slate-500">"No plan changes yet."</p> }.into_any(),
-                    Ok(changes) => view! {
+            {if changes.is_empty() {
+                view! { <p class="text-sm text-slate-500">"No plan changes yet."</p> }.into_any()
+            } else {
+                view! {
                         <ol class="divide-y divide-slate-100 text-sm">
                             {changes.into_iter().map(|c| {
                                 let plan = match &c.from_plan {
@@ -40,10 +39,8 @@ pub fn PlanHistory() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ol>
-                    }.into_any(),
-                    Err(_) => view! { <p class="text-sm text-red-700">"We couldn't load the plan history. Reload the page to try again."</p> }.into_any(),
-                })}
-            </Suspense>
+                }.into_any()
+            }}
         </section>
     }
 }

@@ -44,7 +44,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
-    let Dashboard { overview: data, chart_option } = data;
+    let Dashboard { overview: data, chart_option, plan_history } = data;
     let updated = data.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let updated_iso = data.generated_at.to_rfc3339();
     let last_usage = data
@@ -84,7 +84,7 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
                     <h2 id="chart-title" class="mb-1 font-semibold">"API calls, last 7 days"</h2>
                     <UsageChart series=data.api_calls_7d.clone() option_json=chart_option />
                 </section>
-                <PlanHistory />
+                <PlanHistory changes=plan_history />
             </div>
         </main>
     }
