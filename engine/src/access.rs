@@ -7,60 +7,14 @@
 use crate::catalog::{Enforcement, Limit, Plan};
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Utc};
+pub use model::{Grant, GrantKind, NewGrant};
 use model::LicenseStatus;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a cached license may be served before it is read again.
 const TTL: Duration = Duration::from_secs(5);
-
-/// What a grant changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantKind {
-    /// A different limit for one meter (`value`; none means unlimited).
-    Limit,
-    /// One more feature.
-    Feature,
-    /// No quota or rate limit applies; usage is still metered.
-    Bypass,
-}
-
-impl GrantKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantKind::Limit => "limit",
-            GrantKind::Feature => "feature",
-            GrantKind::Bypass => "bypass",
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Self> {
-        [GrantKind::Limit, GrantKind::Feature, GrantKind::Bypass].into_iter().find(|k| k.as_str() == raw)
-    }
-}
-
-/// An operator's override on top of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Grant {
-    pub id: String,
-    pub kind: GrantKind,
-    pub meter: Option<String>,
-    pub value: Option<f64>,
-    pub feature: Option<String>,
-    pub reason: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl Grant {
-    fn live(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at.is_none_or(|t| t > now)
-    }
-}
 
 /// Why an account cannot use its license right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,23 +107,10 @@ type GrantRow = (String, String, Option<String>, Option<f64>, Option<String>, St
 
 fn grant_from_row(row: GrantRow) -> Option<Grant> {
     let (id, kind, meter, value, feature, reason, expires_at, created_by, created_at) = row;
-    Some(Grant { id, kind: GrantKind::parse(&kind)?, meter, value, feature, reason, expires_at, created_by, created_at })
+    Some(Grant { id, kind: GrantKind::ALL.into_iter().find(|k| k.as_str() == kind)?, meter, value, feature, reason, expires_at, created_by, created_at })
 }
 
 const GRANT_COLUMNS: &str = "id, kind, meter, value, feature, reason, expires_at, created_by, created_at";
-
-/// A new grant, as the operator asks for it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct NewGrant {
-    pub kind: GrantKind,
-    pub meter: Option<String>,
-    /// For `limit`: the new limit; absent or null means unlimited.
-    pub value: Option<f64>,
-    pub feature: Option<String>,
-    #[serde(default)]
-    pub reason: String,
-    pub expires_at: Option<DateTime<Utc>>,
-}
 
 impl Engine {
     /// The account's license and grants, from the cache when fresh.

@@ -9,6 +9,7 @@ use crate::ledger::{Charge, ChargeOutcome, EventIn, EventOutcome, MeterRef};
 use crate::ratelimit::RateDecision;
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Utc};
+pub use model::{EventStatus, VerifyCode};
 use model::{Entitlement, KeyKind, Refusal};
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,34 +22,6 @@ pub const MAX_BATCH: usize = 1000;
 pub const MAX_KEY_LEN: usize = 255;
 /// The largest `properties` object, serialised.
 pub const MAX_PROPERTIES_BYTES: usize = 4096;
-
-/// The decision codes of `keys/verify`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VerifyCode {
-    Valid,
-    NotFound,
-    Revoked,
-    Expired,
-    LicenseInactive,
-    RateLimited,
-    QuotaExceeded,
-    UpgradeRequired,
-}
-
-impl VerifyCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerifyCode::Valid => "VALID",
-            VerifyCode::NotFound => "NOT_FOUND",
-            VerifyCode::Revoked => "REVOKED",
-            VerifyCode::Expired => "EXPIRED",
-            VerifyCode::LicenseInactive => "LICENSE_INACTIVE",
-            VerifyCode::RateLimited => "RATE_LIMITED",
-            VerifyCode::QuotaExceeded => "QUOTA_EXCEEDED",
-            VerifyCode::UpgradeRequired => "UPGRADE_REQUIRED",
-        }
-    }
-}
 
 /// One verify decision.
 #[derive(Debug, Clone)]
@@ -98,26 +71,6 @@ pub struct RawEvent {
     pub timestamp: Option<Value>,
     #[serde(default)]
     pub properties: Option<Value>,
-}
-
-/// What became of one event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventStatus {
-    Accepted,
-    Duplicate,
-    Conflict,
-    Rejected,
-}
-
-impl EventStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventStatus::Accepted => "accepted",
-            EventStatus::Duplicate => "duplicate",
-            EventStatus::Conflict => "conflict",
-            EventStatus::Rejected => "rejected",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +162,8 @@ impl Engine {
         }
     }
 
-    /// Whether the account may use a feature now; if not, what would unlock it.
+    /// Whether the account may use a feature now; if not, what would unlock it. An
+    /// `upgrade_required` answer is counted for the "repeated refusals" suggestion.
     pub fn entitlement(&self, info: &AccountInfo, feature: &str) -> Result<Entitlement, EngineError> {
         self.check_feature(feature)?;
         let now = self.now();
@@ -236,6 +190,7 @@ impl Engine {
             answer.allowed = true;
             return Ok(answer);
         }
+        self.record_refusal(&info.account, feature);
         let unlocking = self.catalog().plan_unlocking(feature, &info.plan);
         answer.code = Some(Refusal::UpgradeRequired);
         answer.required_plan = unlocking.map(|p| p.id.clone());
@@ -317,9 +272,6 @@ impl Engine {
         if let Some(feature) = feature {
             let entitlement = self.entitlement(&info, feature)?;
             if !entitlement.allowed {
-                if entitlement.code == Some(Refusal::UpgradeRequired) {
-                    self.record_refusal(&info.account, feature);
-                }
                 answer.code = VerifyCode::UpgradeRequired;
                 answer.entitlement = Some(entitlement);
                 return Ok(answer);

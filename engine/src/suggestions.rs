@@ -328,7 +328,7 @@ impl crate::Engine {
     /// Counts an `upgrade_required` refusal, for the "repeated refusals" suggestion. Counted
     /// in memory and written in one transaction by [`crate::Engine::flush_refusals`], so a flood of
     /// refusals never competes with the usage writer for the database.
-    pub fn record_refusal(&self, account: &crate::AccountId, feature: &str) {
+    pub(crate) fn record_refusal(&self, account: &crate::AccountId, feature: &str) {
         let key = (account.to_string(), feature.to_owned(), self.now().date_naive());
         let mut counts = self.refusal_counts().lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry(key).or_insert(0) += 1;

@@ -96,13 +96,13 @@ impl Engine {
         at: DateTime<Utc>,
         idempotency_key: &str,
     ) -> Result<Recorded, EngineError> {
-        let event = serde_json::json!({
-            "idempotency_key": idempotency_key,
-            "meter": meter_key,
-            "quantity": quantity,
-            "timestamp": at.to_rfc3339(),
-        });
-        let event: crate::metering::RawEvent = serde_json::from_value(event).map_err(|err| EngineError::Internal(err.to_string()))?;
+        let event = crate::metering::RawEvent {
+            idempotency_key: Some(idempotency_key.into()),
+            meter: Some(meter_key.into()),
+            quantity: Some(serde_json::json!(quantity)),
+            timestamp: Some(at.to_rfc3339().into()),
+            ..Default::default()
+        };
         let validated = self
             .validate_event(&crate::metering::Scope::Account(account.clone()), event, None)
             .map_err(|message| EngineError::Invalid { field: "event", message })?;

@@ -19,3 +19,7 @@ pub mod billing;
 pub use billing::{AwaitingSignIn, PlanChange, WebhookEventView};
 pub mod suggestion;
 pub use suggestion::{RoiEstimate, Trigger, UpgradeSuggestion, Urgency};
+pub mod grant;
+pub mod metering;
+pub use grant::{Grant, GrantKind, NewGrant};
+pub use metering::{EventStatus, VerifyCode};

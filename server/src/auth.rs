@@ -156,13 +156,10 @@ impl FromRequestParts<AppState> for ApiKey {
         if let Some(principal) = parts.extensions.get::<KeyPrincipal>() {
             return Ok(ApiKey(principal.clone()));
         }
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or(ApiError::Key(KeyRejection::Missing))?;
-        let presented = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Key(KeyRejection::Malformed))?;
-        let principal = state.engine.authenticate_key(presented.trim(), chrono::Utc::now()).await.map_err(ApiError::Key)?;
+        let presented = crate::api::limits::bearer(&parts.headers)
+            .ok_or(ApiError::Key(KeyRejection::Missing))?
+            .map_err(ApiError::Key)?;
+        let principal = state.engine.authenticate_key(presented, chrono::Utc::now()).await.map_err(ApiError::Key)?;
         Ok(ApiKey(principal))
     }
 }

@@ -4,25 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Kills the server when a test ends, even by panicking.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tollgate() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TOLLGATE_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+mod support;
+use support::{tollgate, Running};
 
 #[test]
 fn help_documents_every_serve_flag_and_its_environment_variable() {

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,24 +17,8 @@ const CYCLES: usize = 20;
 const CLIENTS: usize = 4;
 const BATCH: usize = 5;
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tollgate() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TOLLGATE_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+mod support;
+use support::{tollgate, Running};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")

@@ -21,12 +21,7 @@ pub(crate) fn sha256_hex(secret: &str) -> String {
 
 /// Lowercase hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
-    }
-    out
+    ::hex::encode(bytes)
 }
 
 /// `len` random characters from `[A-Za-z0-9]`, from the OS's CSPRNG.

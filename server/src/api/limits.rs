@@ -43,7 +43,7 @@ pub fn rate_headers(headers: &mut HeaderMap, decision: &RateDecision) {
 }
 
 /// The presented bearer key, if the request has an `Authorization` header.
-fn bearer(headers: &HeaderMap) -> Option<Result<&str, KeyRejection>> {
+pub fn bearer(headers: &HeaderMap) -> Option<Result<&str, KeyRejection>> {
     let value = headers.get(header::AUTHORIZATION)?;
     Some(value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(KeyRejection::Malformed))
 }

@@ -216,7 +216,6 @@ async fn usage_csv(State(state): State<AppState>, customer: Customer, Query(quer
     let info = state.engine.access(&customer.account).await?;
     let entitlement = state.engine.entitlement(&info, "exports")?;
     if !entitlement.allowed {
-        state.engine.record_refusal(&customer.account, "exports");
         return Err(ApiError::UpgradeRequired(Box::new(entitlement)));
     }
     let csv = state.engine.usage_csv(&customer.account, days).await?;

@@ -9,11 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use engine::access::{Grant, GrantKind, NewGrant};
 use engine::ledger::ChargeOutcome;
-use engine::metering::{EventResult, EventStatus, RawEvent, Scope, VerifyCode};
+use engine::metering::{EventResult, RawEvent, Scope};
 use engine::{AccountId, EngineError};
-use model::{Entitlement, Period};
+use model::{Entitlement, EventStatus, Grant, NewGrant, Period, VerifyCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -49,34 +48,6 @@ pub struct VerifyRequest {
     pub cost: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Code {
-    Valid,
-    NotFound,
-    Revoked,
-    Expired,
-    LicenseInactive,
-    RateLimited,
-    QuotaExceeded,
-    UpgradeRequired,
-}
-
-impl From<VerifyCode> for Code {
-    fn from(code: VerifyCode) -> Self {
-        match code {
-            VerifyCode::Valid => Code::Valid,
-            VerifyCode::NotFound => Code::NotFound,
-            VerifyCode::Revoked => Code::Revoked,
-            VerifyCode::Expired => Code::Expired,
-            VerifyCode::LicenseInactive => Code::LicenseInactive,
-            VerifyCode::RateLimited => Code::RateLimited,
-            VerifyCode::QuotaExceeded => Code::QuotaExceeded,
-            VerifyCode::UpgradeRequired => Code::UpgradeRequired,
-        }
-    }
-}
-
 /// The customer's rate limit after this call (the tightest window).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RateLimitState {
@@ -90,7 +61,7 @@ pub struct RateLimitState {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerifyResponse {
     pub valid: bool,
-    pub code: Code,
+    pub code: VerifyCode,
     /// The key's account; absent when the key is not found.
     pub account: Option<String>,
     pub plan: Option<String>,
@@ -124,7 +95,7 @@ async fn verify(State(state): State<AppState>, _service: Service, ApiJson(body):
     let charge = decision.charge.as_ref();
     let answer = VerifyResponse {
         valid: decision.valid(),
-        code: decision.code.into(),
+        code: decision.code,
         account: decision.account.as_ref().map(|a| a.to_string()),
         plan: decision.plan.clone(),
         meter: decision.meter.clone(),
@@ -183,20 +154,11 @@ pub enum IngestRequest {
     One(UsageEvent),
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Accepted,
-    Duplicate,
-    Conflict,
-    Rejected,
-}
-
 /// What became of one event, in the order sent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IngestResult {
     pub idempotency_key: Option<String>,
-    pub status: Status,
+    pub status: EventStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -208,13 +170,7 @@ pub struct IngestResponse {
 
 impl From<EventResult> for IngestResult {
     fn from(r: EventResult) -> Self {
-        let status = match r.status {
-            EventStatus::Accepted => Status::Accepted,
-            EventStatus::Duplicate => Status::Duplicate,
-            EventStatus::Conflict => Status::Conflict,
-            EventStatus::Rejected => Status::Rejected,
-        };
-        Self { idempotency_key: r.idempotency_key, status, reason: r.reason }
+        Self { idempotency_key: r.idempotency_key, status: r.status, reason: r.reason }
     }
 }
 
@@ -412,70 +368,18 @@ async fn entitlement(
         EngineError::Invalid { field: "feature", message } => ApiError::NotFound(message),
         other => other.into(),
     })?;
-    if answer.code == Some(model::Refusal::UpgradeRequired) {
-        state.engine.record_refusal(&account, &feature);
-    }
     Ok(ApiJson(answer))
 }
 
 // ---- grants ----
 
-/// An override on top of the plan.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantRequest {
-    /// `limit` (a meter's limit), `feature` (one more feature) or `bypass` (no quota or
-    /// rate limit applies; usage is still metered).
-    pub kind: GrantKindView,
-    pub meter: Option<String>,
-    /// For `limit`: the new limit; null or absent means unlimited.
-    pub value: Option<f64>,
-    pub feature: Option<String>,
-    #[serde(default)]
-    pub reason: String,
-    /// When the grant ends; absent means until revoked.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantKindView {
-    Limit,
-    Feature,
-    Bypass,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GrantView {
-    pub id: String,
-    pub kind: GrantKindView,
-    pub meter: Option<String>,
-    pub value: Option<f64>,
-    pub feature: Option<String>,
-    pub reason: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Grant> for GrantView {
-    fn from(g: Grant) -> Self {
-        let kind = match g.kind {
-            GrantKind::Limit => GrantKindView::Limit,
-            GrantKind::Feature => GrantKindView::Feature,
-            GrantKind::Bypass => GrantKindView::Bypass,
-        };
-        Self { id: g.id, kind, meter: g.meter, value: g.value, feature: g.feature, reason: g.reason, expires_at: g.expires_at, created_by: g.created_by, created_at: g.created_at }
-    }
-}
-
 /// Grants an account an override on top of its plan: a temporary higher limit, an extra
 /// feature, or a bypass of every limit. Recorded in the audit log.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/grants", tag = "grants",
     params(("account_id" = String, Path)),
-    request_body = GrantRequest,
+    request_body = NewGrant,
     responses(
-        (status = 201, description = "Granted; applies at once", body = GrantView),
+        (status = 201, description = "Granted; applies at once", body = Grant),
         (status = 403, description = "Not a service key"),
         (status = 404, description = "No such account"),
         (status = 422, description = "Unknown meter or feature, or a bad value"),
@@ -485,27 +389,21 @@ async fn create_grant(
     State(state): State<AppState>,
     service: Service,
     Path(account): Path<String>,
-    ApiJson(body): ApiJson<GrantRequest>,
-) -> Result<(StatusCode, ApiJson<GrantView>), ApiError> {
+    ApiJson(grant): ApiJson<NewGrant>,
+) -> Result<(StatusCode, ApiJson<Grant>), ApiError> {
     let account = AccountId::parse(&account)?;
-    let kind = match body.kind {
-        GrantKindView::Limit => GrantKind::Limit,
-        GrantKindView::Feature => GrantKind::Feature,
-        GrantKindView::Bypass => GrantKind::Bypass,
-    };
-    let grant = NewGrant { kind, meter: body.meter, value: body.value, feature: body.feature, reason: body.reason, expires_at: body.expires_at };
     let created = state.engine.create_grant(&service.key_id, &account, grant).await?;
-    Ok((StatusCode::CREATED, ApiJson(created.into())))
+    Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
 /// The account's grants in force.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/grants", tag = "grants",
     params(("account_id" = String, Path)),
-    responses((status = 200, body = Vec<GrantView>), (status = 403, description = "Not a service key"), (status = 404, description = "No such account")),
+    responses((status = 200, body = Vec<Grant>), (status = 403, description = "Not a service key"), (status = 404, description = "No such account")),
     security(("service_key" = [])))]
-async fn list_grants(State(state): State<AppState>, _service: Service, Path(account): Path<String>) -> Result<ApiJson<Vec<GrantView>>, ApiError> {
+async fn list_grants(State(state): State<AppState>, _service: Service, Path(account): Path<String>) -> Result<ApiJson<Vec<Grant>>, ApiError> {
     let account = AccountId::parse(&account)?;
-    Ok(ApiJson(state.engine.list_grants(&account).await?.into_iter().map(GrantView::from).collect()))
+    Ok(ApiJson(state.engine.list_grants(&account).await?))
 }
 
 /// Withdraws a grant at once.

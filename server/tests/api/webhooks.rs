@@ -126,10 +126,17 @@ async fn twenty_concurrent_copies_of_an_event_have_exactly_one_effect() {
     let app = app().await;
     let now = Utc::now();
     let body = membership("evt_dup", "membership.activated", now, "dup@example.com", "plan_demo_starter");
-    let sends: Vec<_> = (0..20).map(|_| send_whop(&app, &body, "msg_dup", now.timestamp())).collect();
+    // Sent together, so the copies race on the server.
+    let app = std::sync::Arc::new(app);
+    let sends: Vec<_> = (0..20)
+        .map(|_| {
+            let (app, body) = (app.clone(), body.clone());
+            tokio::spawn(async move { outcome(send_whop(&app, &body, "msg_dup", now.timestamp()).await).await })
+        })
+        .collect();
     let mut outcomes = Vec::new();
-    for response in futures_join(sends).await {
-        outcomes.push(outcome(response).await);
+    for send in sends {
+        outcomes.push(send.await.expect("task"));
     }
     assert!(outcomes.iter().all(|(status, _)| *status == 200), "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|(_, o)| o == "provisioned").count(), 1, "{outcomes:?}");
@@ -139,30 +146,6 @@ async fn twenty_concurrent_copies_of_an_event_have_exactly_one_effect() {
     assert_eq!(app.count("plan_history").await, 1);
     let deliveries: i64 = sqlx::query_scalar("SELECT deliveries FROM provider_events WHERE event_id = 'evt_dup'").fetch_one(app.engine.db().pool()).await.expect("n");
     assert_eq!(deliveries, 20, "every copy is counted, one is applied");
-}
-
-async fn futures_join(sends: Vec<impl std::future::Future<Output = reqwest::Response>>) -> Vec<reqwest::Response> {
-    // Polled together, so the copies race on the server.
-    let mut pinned: Vec<_> = sends.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<reqwest::Response>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if results[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => results[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }
 
 #[tokio::test]
