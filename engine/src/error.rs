@@ -21,6 +21,9 @@ pub enum EngineError {
     Forbidden(&'static str),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// The plan does not include a feature; the entitlement says which plan does.
+    #[error("{}", .0.message.clone().unwrap_or_else(|| "your plan does not include this feature".into()))]
+    UpgradeRequired(Box<model::Entitlement>),
     /// The license does not currently grant its plan.
     #[error("{0}")]
     LicenseInactive(String),

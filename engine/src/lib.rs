@@ -17,6 +17,7 @@ pub mod overview;
 mod ratelimit;
 pub mod seed;
 pub mod suggestions;
+pub mod upgrades;
 pub mod usage;
 
 pub use catalog::Catalog;

@@ -50,6 +50,17 @@ impl Engine {
             quotas.push(QuotaStatus::new(&meter.key, &meter.name, &meter.unit, used, limit.value, limit.period));
         }
 
+        // The account's own alert thresholds apply while its plan has the feature.
+        let info = self.access(account).await?;
+        if info.has_feature(crate::upgrades::ALERT_FEATURE, now) {
+            let thresholds = self.alert_thresholds(account).await?;
+            for quota in &mut quotas {
+                if let Some(percent) = thresholds.get(&quota.meter) {
+                    quota.alert_percent = *percent;
+                }
+            }
+        }
+
         let chart_rows: Vec<(NaiveDate, f64)> = match catalog.chart_meter() {
             Some(meter) => window.iter().filter(|(m, ..)| *m == meter.key).map(|(_, day, value, _)| (*day, *value)).collect(),
             None => Vec::new(),

@@ -281,9 +281,15 @@ pub fn trend(aggregation: Aggregation, days: &[f64]) -> f64 {
 impl crate::Engine {
     /// The account's upgrade suggestions, the most urgent first.
     pub async fn suggestions(&self, account: &crate::AccountId) -> Result<Vec<UpgradeSuggestion>, crate::EngineError> {
-        self.flush_refusals().await?;
         let now = self.now();
         let overview = self.overview(account, now).await?;
+        self.suggestions_for(account, &overview).await
+    }
+
+    /// The suggestions for an overview already read (the dashboard has one).
+    pub async fn suggestions_for(&self, account: &crate::AccountId, overview: &model::Overview) -> Result<Vec<UpgradeSuggestion>, crate::EngineError> {
+        self.flush_refusals().await?;
+        let now = overview.generated_at;
         let plan = self.catalog().plan(&overview.plan.tier).ok_or_else(|| crate::EngineError::UnknownPlan(overview.plan.tier.clone()))?;
         let today = now.date_naive();
         let first = today - chrono::Duration::days(6);

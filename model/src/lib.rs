@@ -23,3 +23,5 @@ pub mod grant;
 pub mod metering;
 pub use grant::{Grant, GrantKind, NewGrant};
 pub use metering::{EventStatus, VerifyCode};
+pub mod upgrade;
+pub use upgrade::{FeatureAccess, RequestKind, RequestStatus, TierLimit, TierView, UpgradeOptions, UpgradeRequestView, UsageEvidence};

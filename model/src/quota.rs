@@ -104,6 +104,14 @@ pub struct QuotaStatus {
     /// Used over limit, in percent, rounded to two decimals. Not capped at 100.
     pub percent: f64,
     pub level: QuotaLevel,
+    /// The percentage from which the account is warned: 80 unless the account set its
+    /// own (the `custom_alert_thresholds` feature).
+    #[serde(default = "default_alert_percent")]
+    pub alert_percent: f64,
+}
+
+fn default_alert_percent() -> f64 {
+    APPROACHING_PERCENT
 }
 
 impl QuotaStatus {
@@ -126,12 +134,19 @@ impl QuotaStatus {
             period,
             percent,
             level: QuotaLevel::from_percent(percent),
+            alert_percent: APPROACHING_PERCENT,
         }
+    }
+
+    /// The same status, warned from `percent` instead of the default.
+    pub fn with_alert_percent(mut self, percent: f64) -> Self {
+        self.alert_percent = percent;
+        self
     }
 
     /// Whether the meter has reached the point where the UI warns of the limit.
     pub fn is_approaching(&self) -> bool {
-        self.percent >= APPROACHING_PERCENT
+        self.percent >= self.alert_percent
     }
 
     /// The meter written out, e.g. "19 / 100 items" or "3.2 / 10 MB".

@@ -92,6 +92,8 @@ pub struct Plan {
     /// Limits in catalog meter order.
     pub limits: Vec<(String, Limit)>,
     pub rate_limits: RateLimits,
+    /// Where a customer can buy this tier directly (a Whop or Stripe checkout link).
+    pub checkout_url: Option<String>,
 }
 
 impl Plan {
@@ -173,6 +175,8 @@ struct RawPlan {
     rate_limits: RateLimits,
     #[serde(default)]
     limits: BTreeMap<String, Spanned<RawLimit>>,
+    #[serde(default)]
+    checkout_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +273,11 @@ impl Catalog {
                     return Err(error(Some(span), at("price"), format!("price must be zero or more, got {amount}")));
                 }
             }
+            if let Some(url) = &plan.checkout_url {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(error(Some(span), at("checkout_url"), format!("checkout_url must be an http(s) URL, got `{url}`")));
+                }
+            }
             if plan.rate_limits.per_minute == 0 || plan.rate_limits.per_day == 0 {
                 return Err(error(Some(span), at("rate_limits"), "rate limits must be at least 1".into()));
             }
@@ -311,6 +320,7 @@ impl Catalog {
                 features: plan.features,
                 limits,
                 rate_limits: plan.rate_limits,
+                checkout_url: plan.checkout_url,
             });
         }
         plans.sort_by_key(|plan| plan.rank);

@@ -73,6 +73,7 @@ impl From<EngineError> for ApiError {
             EngineError::Forbidden(message) => ApiError::Forbidden(message.into()),
             EngineError::Unauthorized | EngineError::BadCredentials => ApiError::Key(KeyRejection::Missing),
             EngineError::LicenseInactive(message) => ApiError::LicenseInactive(message),
+            EngineError::UpgradeRequired(entitlement) => ApiError::UpgradeRequired(entitlement),
             EngineError::Ledger(failure) => {
                 tracing::error!(error = %failure, "usage writer failed");
                 ApiError::Unavailable { message: "usage could not be recorded right now; nothing was counted, so the request can be retried".into() }
