@@ -23,6 +23,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     LimitReached(String),
+    /// The plan does not include the feature; `required_plan` does.
+    #[error("{message}")]
+    UpgradeRequired { feature: String, required_plan: Option<String>, required_plan_name: Option<String>, message: String },
     #[error("wrong email or password")]
     BadCredentials,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
@@ -81,6 +84,17 @@ impl From<engine::EngineError> for AppError {
             E::BadCredentials => (StatusCode::UNAUTHORIZED, AppError::BadCredentials),
             E::Unauthorized => (StatusCode::UNAUTHORIZED, AppError::Unauthorized),
             E::Forbidden(message) => (StatusCode::FORBIDDEN, AppError::Forbidden(message.into())),
+            E::LicenseInactive(message) => (StatusCode::FORBIDDEN, AppError::Forbidden(message)),
+            E::UpgradeRequired(entitlement) => {
+                let entitlement = *entitlement;
+                let message = entitlement.message.unwrap_or_else(|| "your plan does not include this feature".into());
+                (StatusCode::FORBIDDEN, AppError::UpgradeRequired {
+                    feature: entitlement.feature,
+                    required_plan: entitlement.required_plan,
+                    required_plan_name: entitlement.required_plan_name,
+                    message,
+                })
+            }
             E::Throttled { retry_after_secs } => {
                 (StatusCode::TOO_MANY_REQUESTS, AppError::Throttled { retry_after_secs })
             }

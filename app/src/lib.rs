@@ -43,6 +43,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::frame::provide_session();
+    components::license::provide_license();
+    components::upgrade_modal::provide_upgrade_modal();
     view! {
         <Stylesheet id="leptos" href="/pkg/tollgate.css" />
         <Link rel="icon" href="/favicon.svg" />
@@ -60,6 +62,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/keys") view=routes::keys::KeysPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=routes::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=routes::welcome::WelcomePage ssr=SsrMode::Async />
+                <Route path=path!("/admin/requests") view=routes::admin::RequestsPage ssr=SsrMode::Async />
+                <Route path=path!("/export") view=routes::export::ExportPage ssr=SsrMode::Async />
+                <Route path=path!("/analytics") view=routes::analytics::AnalyticsPage ssr=SsrMode::Async />
+                <Route path=path!("/plans") view=routes::plans::PlansPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

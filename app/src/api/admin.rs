@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use model::{AccountSummary, ApiKeyView, AwaitingSignIn, CreatedKey, WebhookEventView};
 
 #[cfg(feature = "ssr")]
-fn admin() -> Result<(crate::state::AppState, engine::auth::Viewer), AppError> {
+pub(crate) fn admin() -> Result<(crate::state::AppState, engine::auth::Viewer), AppError> {
     let state = crate::state::AppState::get()?;
     let viewer = crate::state::require_viewer()?;
     viewer.require(model::Role::Admin)?;

@@ -7,5 +7,6 @@ pub mod auth;
 pub mod billing;
 pub mod keys;
 pub mod overview;
+pub mod upgrade;
 
 pub use overview::{get_dashboard, Dashboard};

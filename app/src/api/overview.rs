@@ -1,6 +1,6 @@
 use crate::error::AppError;
 use leptos::prelude::*;
-use model::{Overview, PlanChange};
+use model::{Overview, PlanChange, UpgradeSuggestion};
 use serde::{Deserialize, Serialize};
 
 /// The dashboard's data: the overview and the chart built from it.
@@ -11,6 +11,8 @@ pub struct Dashboard {
     pub chart_option: String,
     /// Plan and status changes, newest first (fetched with the rest: one round trip).
     pub plan_history: Vec<PlanChange>,
+    /// Which plan fits the usage, and why; the most urgent first.
+    pub suggestions: Vec<UpgradeSuggestion>,
 }
 
 /// The signed-in viewer's overview: license, plan, quotas and the 7-day series.
@@ -22,5 +24,6 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let overview = state.engine.overview(account, chrono::Utc::now()).await?;
     let chart_option = crate::components::chart::daily_bar_option(&overview.api_calls_7d, "API calls");
     let plan_history = state.engine.plan_history(account).await?;
-    Ok(Dashboard { overview, chart_option, plan_history })
+    let suggestions = state.engine.suggestions_for(account, &overview).await?;
+    Ok(Dashboard { overview, chart_option, plan_history, suggestions })
 }

@@ -41,6 +41,38 @@ pub fn UsageChart(series: Vec<DayCount>, option_json: String) -> impl IntoView {
     }
 }
 
+/// Any daily series as a chart, with its numbers in a table for screen readers and
+/// for when ECharts is not there.
+#[component]
+pub fn SeriesChart(series: Vec<DayCount>, option_json: String, #[prop(into)] label: String, #[prop(into)] id: String) -> impl IntoView {
+    let chart_ref = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(element) = chart_ref.get() {
+            draw(&element, &option_json);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = option_json;
+    view! {
+        <div node_ref=chart_ref id=id data-testid="series-chart" class="h-48 w-full min-w-0" role="img"
+             aria-label=format!("Bar chart of {label} per day; the numbers are in the table below.")></div>
+        <details class="mt-1 text-sm">
+            <summary class="cursor-pointer text-slate-600 hover:text-slate-900">"Show the numbers"</summary>
+            <table class="mt-2 w-full text-left">
+                <tbody>
+                    {series.into_iter().rev().map(|d| view! {
+                        <tr class="border-t border-slate-100">
+                            <td class="py-0.5">{d.day.format("%a %b %-d").to_string()}</td>
+                            <td class="py-0.5 text-right tabular-nums">{format_number(d.value)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}
+
 /// The ECharts option for a daily series, built with charming. Server only.
 #[cfg(feature = "ssr")]
 pub fn daily_bar_option(series: &[DayCount], name: &str) -> String {
@@ -78,22 +110,25 @@ mod echarts {
 
 #[cfg(feature = "hydrate")]
 thread_local! {
-    /// The window `resize` listener of the chart on the page, replaced when it is redrawn.
-    static ON_RESIZE: std::cell::RefCell<Option<wasm_bindgen::closure::Closure<dyn FnMut()>>> = const { std::cell::RefCell::new(None) };
+    /// The window `resize` listener of each chart on the page (by element id), replaced when
+    /// it is redrawn.
+    static ON_RESIZE: std::cell::RefCell<std::collections::HashMap<String, wasm_bindgen::closure::Closure<dyn FnMut()>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// Keeps the chart as wide as its box when the window changes size (a canvas does not
 /// reflow by itself, and would otherwise make the page scroll sideways).
 #[cfg(feature = "hydrate")]
-fn follow_window_size(window: &web_sys::Window, instance: echarts::Instance) {
+fn follow_window_size(window: &web_sys::Window, key: String, instance: echarts::Instance) {
     use wasm_bindgen::JsCast;
     let listener = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || instance.resize());
-    ON_RESIZE.with(|slot| {
-        if let Some(old) = slot.borrow_mut().take() {
+    ON_RESIZE.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        if let Some(old) = slots.remove(&key) {
             let _ = window.remove_event_listener_with_callback("resize", old.as_ref().unchecked_ref());
         }
         let _ = window.add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
-        *slot.borrow_mut() = Some(listener);
+        slots.insert(key, listener);
     });
 }
 
@@ -108,7 +143,7 @@ fn draw(element: &web_sys::HtmlElement, option_json: &str) {
         Ok(option) => {
             let instance = echarts::init(element);
             instance.set_option(&option);
-            follow_window_size(&window, instance);
+            follow_window_size(&window, element.id(), instance);
         }
         Err(_) => leptos::logging::warn!("chart option is not JSON; the table below has the numbers"),
     }

@@ -15,6 +15,11 @@ impl SessionContext {
         self.1.update(|n| *n += 1);
     }
 
+    /// Tracks session changes (sign-in, sign-out).
+    pub fn version(&self) -> u32 {
+        self.1.get()
+    }
+
     /// Calls [`changed`](Self::changed) when `action` succeeds.
     pub fn follow<S, T>(self, action: S)
     where
@@ -58,6 +63,7 @@ pub fn Frame(children: Children) -> impl IntoView {
             </div>
         </header>
         {children()}
+        <crate::components::upgrade_modal::UpgradeModalHost />
     }
 }
 
@@ -71,10 +77,14 @@ fn UserMenu(user: SessionUser, sign_out: ServerAction<SignOut>) -> impl IntoView
             <Show when=move || has_account>
                 <A href="/dashboard" attr:class=link>"Dashboard"</A>
                 <A href="/keys" attr:class=link>"API keys"</A>
+                <A href="/analytics" attr:class=link>"Analytics"</A>
+                <A href="/export" attr:class=link>"Export"</A>
             </Show>
+            <A href="/plans" attr:class=link>"Plans"</A>
             <A href="/account" attr:class=link>"Account"</A>
             <Show when=move || is_admin>
-                <A href="/admin" attr:class=link>"Admin"</A>
+                <A href="/admin" exact=true attr:class=link>"Admin"</A>
+                <A href="/admin/requests" attr:class=link>"Requests"</A>
             </Show>
         </nav>
         <div class="flex min-w-0 items-center gap-2 text-sm">

@@ -1,5 +1,6 @@
 //! `/admin`: the operator's console. Anyone else gets a proper 403 page.
 
+use crate::api::upgrade::{list_upgrade_requests, ApproveRequest, DeclineRequest};
 use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, webhook_events, CreateServiceKey, IssueSigninLink};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::frame::{action_error, ActionError, Frame, SessionContext};
@@ -9,6 +10,18 @@ use model::Role;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    view! { <AdminOnly><Console /></AdminOnly> }
+}
+
+/// `/admin/requests`: customers' upgrade and sales requests, pending first.
+#[component]
+pub fn RequestsPage() -> impl IntoView {
+    view! { <AdminOnly><RequestsInbox /></AdminOnly> }
+}
+
+/// Admins see `children`; anyone else a proper 403 page.
+#[component]
+fn AdminOnly(children: ChildrenFn) -> impl IntoView {
     // The status must be set before the page streams, so it is decided from the session the
     // server resolved for this request, synchronously.
     #[cfg(feature = "ssr")]
@@ -18,12 +31,13 @@ pub fn AdminPage() -> impl IntoView {
         }
     }
     let session = expect_context::<SessionContext>().0;
+    let children = StoredValue::new(children);
     view! {
         <Frame>
             <Suspense fallback=|| ()>
                 {move || session.get().map(|user| {
                     let is_admin = matches!(&user, Ok(Some(u)) if u.role == Role::Admin);
-                    if is_admin { view! { <Console /> }.into_any() } else { view! { <Forbidden /> }.into_any() }
+                    if is_admin { children.with_value(|c| c()).into_any() } else { view! { <Forbidden /> }.into_any() }
                 })}
             </Suspense>
         </Frame>
@@ -202,5 +216,92 @@ fn WebhookEvents() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+#[component]
+fn RequestsInbox() -> impl IntoView {
+    let approve = ServerAction::<ApproveRequest>::new();
+    let decline = ServerAction::<DeclineRequest>::new();
+    let requests = Resource::new(move || (approve.version().get(), decline.version().get()), |_| list_upgrade_requests());
+    view! {
+        <main class="mx-auto max-w-6xl px-4 py-6" data-testid="requests-inbox">
+            <h1 class="mb-1 text-xl font-semibold">"Upgrade requests"</h1>
+            <p class="mb-4 text-sm text-slate-600">"Pending first. Approving changes the plan at once and tells the customer on their dashboard; a decline's reason is shown to them."</p>
+            <div class="mb-3 space-y-2">
+                <ActionError error=action_error(approve.value()) testid="approve-error" />
+                <ActionError error=action_error(decline.value()) testid="decline-error" />
+            </div>
+            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || requests.get().map(|result| match result {
+                    Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500" data-testid="requests-empty">"No requests yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="space-y-3">
+                            {list.into_iter().map(|r| view! { <RequestItem request=r approve decline /> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| requests.refetch()) title="We couldn't load the requests." /> }.into_any(),
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn RequestItem(request: model::UpgradeRequestView, approve: ServerAction<ApproveRequest>, decline: ServerAction<DeclineRequest>) -> impl IntoView {
+    use model::{RequestKind, RequestStatus};
+    let pending = request.status == RequestStatus::Pending;
+    let badge = match request.status {
+        RequestStatus::Pending => "bg-amber-100 text-amber-900",
+        RequestStatus::Approved => "bg-green-100 text-green-900",
+        RequestStatus::Declined => "bg-slate-200 text-slate-800",
+    };
+    let approve_id = request.id.clone();
+    let decline_id = request.id.clone();
+    let reason_id = format!("reason-{}", request.id);
+    let reason_label = reason_id.clone();
+    view! {
+        <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="request-item" data-status=request.status.as_str() data-account=request.account_name.clone()>
+            <div class="flex flex-wrap items-center gap-2">
+                <span class="font-semibold">{request.account_name.clone()}</span>
+                <span class="text-sm text-slate-600">{format!("{} → {}", request.from_plan, request.to_plan_name)}</span>
+                <span class="rounded bg-slate-100 px-1.5 py-0.5 text-xs">{if request.kind == RequestKind::Sales { "Sales" } else { "Upgrade" }}</span>
+                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {badge}") data-testid="request-status">{request.status.label()}</span>
+                <span class="text-xs text-slate-500 md:ml-auto">{format!("{} · {} · contact {}", when(&request.created_at), request.requested_by, request.contact_email)}</span>
+            </div>
+            <p class="mt-2 whitespace-pre-wrap break-words text-sm" data-testid="request-justification">{request.justification.clone()}</p>
+            <details class="mt-2 text-sm" open=pending>
+                <summary class="cursor-pointer text-slate-600">{format!("Evidence: last {} days", request.evidence.days)}</summary>
+                <ul class="mt-1 space-y-0.5" data-testid="request-evidence">
+                    {request.evidence.meters.iter().map(|m| view! {
+                        <li><span class="font-medium">{m.name.clone()}</span>": "{m.summary.clone()}
+                            {format!(", peak day {}, active {} days", model::quota::format_number(m.peak_day), m.active_days)}
+                            {m.percent_of_limit.map(|p| format!(" · {p}% of limit"))}</li>
+                    }).collect_view()}
+                </ul>
+                <ul class="mt-1 list-disc pl-5 text-amber-900">
+                    {request.evidence.pain_points.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}
+                </ul>
+            </details>
+            {request.decline_reason.clone().map(|reason| view! { <p class="mt-2 text-sm text-slate-700">"Declined: "{reason}</p> })}
+            {pending.then(move || view! {
+                <div class="mt-3 flex flex-col gap-2 md:flex-row md:items-end">
+                    <ActionForm action=approve>
+                        <input type="hidden" name="id" value=approve_id />
+                        <button type="submit" data-testid="approve"
+                            class="rounded-md bg-green-700 px-4 py-2 text-sm font-semibold text-white hover:bg-green-800 focus:outline-none focus:ring-2 focus:ring-green-600 focus:ring-offset-2">"Approve"</button>
+                    </ActionForm>
+                    <ActionForm action=decline attr:class="flex flex-1 flex-col gap-2 md:flex-row md:items-end">
+                        <input type="hidden" name="id" value=decline_id />
+                        <label class="flex flex-1 flex-col text-sm" for=reason_label>"Reason for declining"
+                            <input id=reason_id name="reason" type="text" maxlength="1000" data-testid="decline-reason"
+                                class="rounded-md border border-slate-300 px-3 py-2" placeholder="Shown to the customer" />
+                        </label>
+                        <button type="submit" data-testid="decline"
+                            class="rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500">"Decline"</button>
+                    </ActionForm>
+                </div>
+            })}
+        </li>
     }
 }

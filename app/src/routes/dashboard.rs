@@ -7,24 +7,20 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::meter::QuotaMeter;
 use crate::components::plan_card::PlanCard;
 use crate::components::plan_history::PlanHistory;
+use crate::components::license::{FeatureGate, LicenseContext};
 use crate::components::status_header::LicenseHeader;
+use crate::components::suggestions::{RequestNotice, SuggestionCards};
+use crate::api::upgrade::SetAlertThreshold;
+use crate::components::frame::{action_error, ActionError};
 use leptos::prelude::*;
-
-/// How often the dashboard refreshes itself without a reload.
-const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let refreshes = RwSignal::new(0u32);
-    let overview = Resource::new(move || refreshes.get(), |_| get_dashboard());
-
-    // Runs in the browser only: effects do not run during server rendering.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || refreshes.update(|n| *n += 1), REFRESH_EVERY) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    let refresh = Callback::new(move |()| refreshes.update(|n| *n += 1));
+    // The dashboard follows the license context: it refreshes with it every 5 minutes,
+    // after an action that changes the license, and when a request is answered.
+    let license = expect_context::<LicenseContext>();
+    let overview = Resource::new(move || license.version(), |_| get_dashboard());
+    let refresh = Callback::new(move |()| license.changed());
 
     view! {
         <Frame>
@@ -44,7 +40,10 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
-    let Dashboard { overview: data, chart_option, plan_history } = data;
+    let Dashboard { overview: data, chart_option, plan_history, suggestions } = data;
+    let license = expect_context::<LicenseContext>();
+    let notice = move || license.data.get().and_then(Result::ok).flatten().and_then(|l| l.notice);
+    let request_pending = notice().is_some_and(|n| n.status == model::RequestStatus::Pending);
     let updated = data.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let updated_iso = data.generated_at.to_rfc3339();
     let last_usage = data
@@ -52,6 +51,7 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "never".to_owned());
     let quotas = data.quotas.clone();
+    let quotas_for_alerts = data.quotas.clone();
     view! {
         <LicenseHeader license=data.license.clone() plan=data.plan.clone() portal=data.billing_portal_url.clone() />
         <main class="mx-auto max-w-6xl px-4 py-6" data-testid="dashboard">
@@ -72,7 +72,9 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
                     </button>
                 </div>
             </div>
+            {move || notice().map(|request| view! { <RequestNotice request /> })}
             <div class="grid grid-cols-1 gap-4 md:grid-cols-3" data-testid="dashboard-grid">
+                <SuggestionCards suggestions portal=data.billing_portal_url.clone() request_pending />
                 <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-2" aria-labelledby="quotas-title">
                     <h2 id="quotas-title" class="mb-3 font-semibold">"Quotas"</h2>
                     <div class="space-y-4">
@@ -84,9 +86,44 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
                     <h2 id="chart-title" class="mb-1 font-semibold">"API calls, last 7 days"</h2>
                     <UsageChart series=data.api_calls_7d.clone() option_json=chart_option />
                 </section>
+                <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-3" aria-labelledby="alerts-title" data-testid="alert-settings">
+                    <h2 id="alerts-title" class="mb-1 font-semibold">"Alert thresholds"</h2>
+                    <p class="mb-3 text-sm text-slate-600">"Choose from what percentage of a limit each meter warns you (80% by default)."</p>
+                    <FeatureGate feature="custom_alert_thresholds">
+                        <AlertThresholds quotas=quotas_for_alerts.clone() />
+                    </FeatureGate>
+                </section>
                 <PlanHistory changes=plan_history />
             </div>
         </main>
     }
     .into_any()
+}
+
+/// The account's own alert thresholds (the `custom_alert_thresholds` feature).
+#[component]
+fn AlertThresholds(quotas: Vec<model::QuotaStatus>) -> impl IntoView {
+    let license = expect_context::<LicenseContext>();
+    let save = ServerAction::<SetAlertThreshold>::new();
+    license.follow(save.value());
+    let input = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm";
+    view! {
+        <ul class="mb-3 flex flex-wrap gap-2 text-xs" data-testid="alert-current">
+            {quotas.iter().map(|q| view! {
+                <li class="rounded bg-slate-100 px-2 py-1">{format!("{}: warn at {}%", q.name, q.alert_percent)}</li>
+            }).collect_view()}
+        </ul>
+        <ActionForm action=save attr:class="flex flex-col gap-2 md:flex-row md:items-end">
+            <label class="flex flex-col text-sm">"Meter"
+                <select name="meter" class=input data-testid="alert-meter">
+                    {quotas.iter().map(|q| view! { <option value=q.meter.clone()>{q.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="flex flex-col text-sm">"Warn at (%)"
+                <input name="percent" type="number" min="1" max="100" step="1" placeholder="80" class=input data-testid="alert-percent" />
+            </label>
+            <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500">"Save"</button>
+        </ActionForm>
+        <div class="mt-2"><ActionError error=action_error(save.value()) /></div>
+    }
 }

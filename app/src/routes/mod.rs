@@ -7,3 +7,6 @@ pub mod keys;
 pub mod not_found;
 pub mod signin;
 pub mod welcome;
+pub mod analytics;
+pub mod export;
+pub mod plans;

@@ -68,7 +68,11 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
     configure(&mut config);
     let app = router(engine.clone(), &config);
     tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        // A hung request fails its test in a minute instead of hanging the suite.
+        .timeout(std::time::Duration::from_secs(60))
+        .build().expect("client");
     TestApp { base: format!("http://{addr}"), engine, client, _dir: dir }
 }
 

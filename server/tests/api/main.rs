@@ -8,4 +8,5 @@ mod keys;
 mod metering;
 mod openapi;
 mod suggestions;
+mod upgrades;
 mod webhooks;

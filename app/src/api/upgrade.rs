@@ -1,0 +1,190 @@
+//! The upgrade journey's server functions: the license context, the gated features
+//! (export, analytics, alert thresholds), the upgrade request and the public plans.
+//! Every gate the UI shows is enforced here again: the UI gate only shapes the page.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use model::{
+    DayCount, FeatureAccess, LicenseView, PlanView, QuotaStatus, RequestStatus, TierView, UpgradeOptions, UpgradeRequestView,
+};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in account's license, entitlements and quotas: the app-wide license
+/// context. Carries no license id or key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountLicense {
+    pub license: LicenseView,
+    pub plan: PlanView,
+    pub quotas: Vec<QuotaStatus>,
+    pub features: Vec<FeatureAccess>,
+    /// The pending request, or one decided in the last 14 days.
+    pub notice: Option<UpgradeRequestView>,
+    pub billing_portal_url: String,
+}
+
+impl AccountLicense {
+    pub fn feature(&self, feature: &str) -> Option<&FeatureAccess> {
+        self.features.iter().find(|f| f.feature == feature)
+    }
+
+    pub fn pending_request(&self) -> Option<&UpgradeRequestView> {
+        self.notice.as_ref().filter(|n| n.status == RequestStatus::Pending)
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn customer() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::AccountId), AppError> {
+    let state = crate::state::AppState::get()?;
+    let viewer = crate::state::require_viewer()?;
+    let account = viewer.account()?.clone();
+    Ok((state, viewer, account))
+}
+
+/// The license context's data; `None` when nobody (or an admin without an account) is
+/// signed in.
+#[server(endpoint = "license")]
+pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
+    let state = crate::state::AppState::get()?;
+    let Some(account) = crate::state::current_viewer().and_then(|v| v.account) else { return Ok(None) };
+    let overview = state.engine.overview(&account, chrono::Utc::now()).await?;
+    let info = state.engine.access(&account).await?;
+    Ok(Some(AccountLicense {
+        license: overview.license,
+        plan: overview.plan,
+        quotas: overview.quotas,
+        features: state.engine.feature_access(&info),
+        notice: state.engine.request_notice(&account).await?,
+        billing_portal_url: overview.billing_portal_url,
+    }))
+}
+
+/// The newest request's id and status: polled cheaply while one is pending.
+#[server(endpoint = "license/request_state")]
+pub async fn request_state() -> Result<Option<(String, RequestStatus)>, AppError> {
+    let (state, _, account) = customer()?;
+    Ok(state.engine.request_state(&account).await?)
+}
+
+/// Every tier, for the public plans page and the comparison table.
+#[server(endpoint = "plans")]
+pub async fn get_plans() -> Result<Vec<TierView>, AppError> {
+    Ok(crate::state::AppState::get()?.engine.tiers())
+}
+
+/// The upgrade modal's data: tiers, the 30-day evidence, the prefilled contact email.
+#[server(endpoint = "upgrade/options")]
+pub async fn get_upgrade_options() -> Result<UpgradeOptions, AppError> {
+    let (state, viewer, account) = customer()?;
+    Ok(state.engine.upgrade_options(&account, &viewer.email).await?)
+}
+
+/// Asks for a higher tier (a sales request for a custom-priced one). The evidence is
+/// computed on the server, never taken from the browser. Owners only.
+#[server(endpoint = "upgrade/request")]
+pub async fn request_upgrade(tier: String, justification: String, contact_email: String) -> Result<UpgradeRequestView, AppError> {
+    let (state, viewer, account) = customer()?;
+    viewer.require(model::Role::Owner)?;
+    Ok(state.engine.request_upgrade(&viewer.email, &account, &tier, &justification, &contact_email).await?)
+}
+
+/// The account's daily usage as CSV: needs `exports`.
+#[server(endpoint = "export/usage")]
+pub async fn export_usage(days: u32) -> Result<String, AppError> {
+    let (state, _, account) = customer()?;
+    let info = state.engine.access(&account).await?;
+    state.engine.require_feature(&info, "exports")?;
+    if ![7, 30, 90].contains(&days) {
+        return Err(engine::EngineError::Invalid { field: "days", message: "choose 7, 30 or 90 days".into() }.into());
+    }
+    Ok(state.engine.usage_csv(&account, days).await?)
+}
+
+/// One meter over the analytics window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterSeries {
+    pub meter: String,
+    pub name: String,
+    pub unit: String,
+    /// Counters sum; levels show the latest value.
+    pub is_level: bool,
+    pub days: Vec<DayCount>,
+    pub total: f64,
+    pub average: f64,
+    pub peak: f64,
+    /// The current plan's limit, with its period in words.
+    pub limit: Option<(f64, String)>,
+    /// The chart, as an ECharts option built on the server.
+    pub chart_option: String,
+}
+
+/// Advanced analytics: every meter over 30 or 90 days. Needs `advanced_analytics`.
+#[server(endpoint = "analytics")]
+pub async fn get_analytics(days: u32) -> Result<Vec<MeterSeries>, AppError> {
+    let (state, _, account) = customer()?;
+    let info = state.engine.access(&account).await?;
+    state.engine.require_feature(&info, "advanced_analytics")?;
+    if days != 30 && days != 90 {
+        return Err(engine::EngineError::Invalid { field: "days", message: "choose 30 or 90 days".into() }.into());
+    }
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    for meter in state.engine.catalog().meters() {
+        let series = state.engine.daily_series(&account, &meter.key, days, now).await?;
+        let values: Vec<f64> = series.iter().map(|d| d.value).collect();
+        let is_level = meter.aggregation != model::Aggregation::Sum;
+        let total = if is_level { values.iter().rev().find(|v| **v > 0.0).copied().unwrap_or(0.0) } else { values.iter().sum() };
+        let peak = values.iter().copied().fold(0.0, f64::max);
+        let average = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
+        let limit = info.limit(&meter.key, now).map(|l| (l.value, l.period.per_label().to_owned()));
+        out.push(MeterSeries {
+            chart_option: crate::components::chart::daily_bar_option(&series, &meter.name),
+            meter: meter.key.clone(),
+            name: meter.name.clone(),
+            unit: meter.unit.clone(),
+            is_level,
+            days: series,
+            total,
+            average: (average * 10.0).round() / 10.0,
+            peak,
+            limit,
+        });
+    }
+    Ok(out)
+}
+
+/// Sets the alert threshold of a meter (empty `percent`: back to the default). Needs
+/// `custom_alert_thresholds`; owners only.
+#[server(endpoint = "alerts/set")]
+pub async fn set_alert_threshold(meter: String, percent: String) -> Result<(), AppError> {
+    let (state, viewer, account) = customer()?;
+    viewer.require(model::Role::Owner)?;
+    let percent = match percent.trim() {
+        "" => None,
+        raw => Some(raw.parse::<f64>().map_err(|_| {
+            AppError::from(engine::EngineError::Invalid { field: "percent", message: "enter a number from 1 to 100".into() })
+        })?),
+    };
+    let info = state.engine.access(&account).await?;
+    Ok(state.engine.set_alert_threshold(&viewer.email, &info, &meter, percent).await?)
+}
+
+/// Every upgrade and sales request, pending first (admins only).
+#[server(endpoint = "admin/requests")]
+pub async fn list_upgrade_requests() -> Result<Vec<UpgradeRequestView>, AppError> {
+    let (state, _) = crate::api::admin::admin()?;
+    Ok(state.engine.upgrade_requests().await?)
+}
+
+/// Approves a request: the plan changes at once (admins only).
+#[server(endpoint = "admin/requests/approve")]
+pub async fn approve_request(id: String) -> Result<UpgradeRequestView, AppError> {
+    let (state, viewer) = crate::api::admin::admin()?;
+    Ok(state.engine.approve_request(&viewer.email, &id).await?)
+}
+
+/// Declines a request with a reason the customer sees (admins only).
+#[server(endpoint = "admin/requests/decline")]
+pub async fn decline_request(id: String, reason: String) -> Result<UpgradeRequestView, AppError> {
+    let (state, viewer) = crate::api::admin::admin()?;
+    Ok(state.engine.decline_request(&viewer.email, &id, &reason).await?)
+}
