@@ -73,6 +73,9 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
     if let Some(viewer) = viewer {
         parts.extensions.insert(viewer);
     }
+    if parts.method == Method::GET {
+        parts.extensions.insert(app::state::RequestMemo::default());
+    }
     next.run(Request::from_parts(parts, body)).await
 }
 

@@ -16,15 +16,23 @@ pub struct AccountLicense {
     pub license: LicenseView,
     pub plan: PlanView,
     pub quotas: Vec<QuotaStatus>,
+    /// Each locked feature names the plan that unlocks it; what that plan adds is in
+    /// `adds_by_plan`, once per plan rather than once per feature.
     pub features: Vec<FeatureAccess>,
+    pub adds_by_plan: Vec<(String, Vec<String>)>,
     /// The pending request, or one decided in the last 14 days.
     pub notice: Option<UpgradeRequestView>,
     pub billing_portal_url: String,
 }
 
 impl AccountLicense {
-    pub fn feature(&self, feature: &str) -> Option<&FeatureAccess> {
-        self.features.iter().find(|f| f.feature == feature)
+    /// A feature's access, with what its unlocking plan adds.
+    pub fn feature(&self, feature: &str) -> Option<FeatureAccess> {
+        let mut access = self.features.iter().find(|f| f.feature == feature)?.clone();
+        if let Some(plan) = &access.required_plan {
+            access.adds = self.adds_by_plan.iter().find(|(p, _)| p == plan).map(|(_, adds)| adds.clone()).unwrap_or_default();
+        }
+        Some(access)
     }
 
     pub fn pending_request(&self) -> Option<&UpgradeRequestView> {
@@ -46,13 +54,24 @@ fn customer() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::A
 pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
     let state = crate::state::AppState::get()?;
     let Some(account) = crate::state::current_viewer().and_then(|v| v.account) else { return Ok(None) };
-    let overview = state.engine.overview(&account, chrono::Utc::now()).await?;
+    let overview = crate::state::overview_once(&state, &account).await?;
     let info = state.engine.access(&account).await?;
+    let mut features = state.engine.feature_access(&info);
+    let mut adds_by_plan: Vec<(String, Vec<String>)> = Vec::new();
+    for access in &mut features {
+        let adds = std::mem::take(&mut access.adds);
+        if let Some(plan) = &access.required_plan {
+            if !adds_by_plan.iter().any(|(p, _)| p == plan) {
+                adds_by_plan.push((plan.clone(), adds));
+            }
+        }
+    }
     Ok(Some(AccountLicense {
         license: overview.license,
         plan: overview.plan,
         quotas: overview.quotas,
-        features: state.engine.feature_access(&info),
+        features,
+        adds_by_plan,
         notice: state.engine.request_notice(&account).await?,
         billing_portal_url: overview.billing_portal_url,
     }))

@@ -99,7 +99,7 @@ pub fn FeatureGate(
         <Transition fallback=|| ()>
             {move || context.data.get().map(|result| {
                 let license = result.ok().flatten();
-                let access = license.as_ref().and_then(|l| l.feature(&feature.get_value()).cloned());
+                let access = license.as_ref().and_then(|l| l.feature(&feature.get_value()));
                 match access {
                     Some(access) if access.allowed => children.with_value(|c| c()).into_any(),
                     _ => match fallback.get_value() {
