@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use model::quota::format_number;
 use model::upgrade::MeterEvidence;
 use model::{
-    Aggregation, Entitlement, FeatureAccess, LicenseStatus, Price, RequestKind, RequestStatus, TierLimit, TierView,
+    Aggregation, Entitlement, FeatureAccess, MeterAnalytics, LicenseStatus, Price, RequestKind, RequestStatus, TierLimit, TierView,
     UpgradeOptions, UpgradeRequestView, UsageEvidence,
 };
 use std::collections::BTreeMap;
@@ -21,6 +21,10 @@ use std::collections::BTreeMap;
 pub const EVIDENCE_DAYS: u32 = 30;
 /// A decided request stays on the customer's dashboard this long.
 pub const NOTICE_DAYS: i64 = 14;
+/// The periods the usage export offers, in days.
+pub const EXPORT_DAYS: [u32; 3] = [7, 30, 90];
+/// The periods advanced analytics offers, in days.
+pub const ANALYTICS_DAYS: [u32; 2] = [30, 90];
 /// The feature that lets an account set its own alert thresholds.
 pub const ALERT_FEATURE: &str = "custom_alert_thresholds";
 const JUSTIFICATION_MIN: usize = 10;
@@ -130,6 +134,45 @@ impl Engine {
         } else {
             Err(EngineError::UpgradeRequired(Box::new(entitlement)))
         }
+    }
+
+    /// The `exports` feature: the account's daily usage as CSV for 7, 30 or 90 days.
+    pub async fn export_usage(&self, info: &AccountInfo, days: u32) -> Result<String, EngineError> {
+        if !EXPORT_DAYS.contains(&days) {
+            return Err(EngineError::invalid("days", "choose 7, 30 or 90 days"));
+        }
+        self.require_feature(info, "exports")?;
+        self.usage_csv(&info.account, days).await
+    }
+
+    /// The `advanced_analytics` feature: every meter over 30 or 90 days, with its total
+    /// (or current level), daily average, busiest day and limit.
+    pub async fn analytics(&self, info: &AccountInfo, days: u32) -> Result<Vec<MeterAnalytics>, EngineError> {
+        if !ANALYTICS_DAYS.contains(&days) {
+            return Err(EngineError::invalid("days", "choose 30 or 90 days"));
+        }
+        self.require_feature(info, "advanced_analytics")?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for meter in self.catalog().meters() {
+            let series = self.daily_series(&info.account, &meter.key, days, now).await?;
+            let values: Vec<f64> = series.iter().map(|d| d.value).collect();
+            let is_level = meter.aggregation != Aggregation::Sum;
+            let total = if is_level { values.iter().rev().find(|v| **v > 0.0).copied().unwrap_or(0.0) } else { values.iter().sum() };
+            let average = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
+            out.push(MeterAnalytics {
+                meter: meter.key.clone(),
+                name: meter.name.clone(),
+                unit: meter.unit.clone(),
+                is_level,
+                total,
+                average: (average * 10.0).round() / 10.0,
+                peak: values.iter().copied().fold(0.0, f64::max),
+                limit: info.limit(&meter.key, now).map(|l| (l.value, l.period.per_label().to_owned())),
+                days: series,
+            });
+        }
+        Ok(out)
     }
 
     /// The account's last 30 days, summarised, with its current pain points.

@@ -24,4 +24,4 @@ pub mod metering;
 pub use grant::{Grant, GrantKind, NewGrant};
 pub use metering::{EventStatus, VerifyCode};
 pub mod upgrade;
-pub use upgrade::{FeatureAccess, RequestKind, RequestStatus, TierLimit, TierView, UpgradeOptions, UpgradeRequestView, UsageEvidence};
+pub use upgrade::{FeatureAccess, MeterAnalytics, RequestKind, RequestStatus, TierLimit, TierView, UpgradeOptions, UpgradeRequestView, UsageEvidence};

@@ -177,3 +177,19 @@ pub struct UpgradeOptions {
     pub evidence: UsageEvidence,
     pub pending: Option<UpgradeRequestView>,
 }
+
+/// One meter over the analytics window (the `advanced_analytics` feature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterAnalytics {
+    pub meter: String,
+    pub name: String,
+    pub unit: String,
+    /// Counters sum; levels show the latest value.
+    pub is_level: bool,
+    pub days: Vec<crate::usage::DayCount>,
+    pub total: f64,
+    pub average: f64,
+    pub peak: f64,
+    /// The current limit, with its period in words.
+    pub limit: Option<(f64, String)>,
+}

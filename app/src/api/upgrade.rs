@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::{
-    DayCount, FeatureAccess, LicenseView, PlanView, QuotaStatus, RequestStatus, TierView, UpgradeOptions, UpgradeRequestView,
+    FeatureAccess, MeterAnalytics, LicenseView, PlanView, QuotaStatus, RequestStatus, TierView, UpgradeOptions, UpgradeRequestView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -111,27 +111,14 @@ pub async fn request_upgrade(tier: String, justification: String, contact_email:
 pub async fn export_usage(days: u32) -> Result<String, AppError> {
     let (state, _, account) = customer()?;
     let info = state.engine.access(&account).await?;
-    state.engine.require_feature(&info, "exports")?;
-    if ![7, 30, 90].contains(&days) {
-        return Err(engine::EngineError::Invalid { field: "days", message: "choose 7, 30 or 90 days".into() }.into());
-    }
-    Ok(state.engine.usage_csv(&account, days).await?)
+    Ok(state.engine.export_usage(&info, days).await?)
 }
 
-/// One meter over the analytics window.
+/// One meter over the analytics window, with its chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeterSeries {
-    pub meter: String,
-    pub name: String,
-    pub unit: String,
-    /// Counters sum; levels show the latest value.
-    pub is_level: bool,
-    pub days: Vec<DayCount>,
-    pub total: f64,
-    pub average: f64,
-    pub peak: f64,
-    /// The current plan's limit, with its period in words.
-    pub limit: Option<(f64, String)>,
+    #[serde(flatten)]
+    pub analytics: MeterAnalytics,
     /// The chart, as an ECharts option built on the server.
     pub chart_option: String,
 }
@@ -141,34 +128,11 @@ pub struct MeterSeries {
 pub async fn get_analytics(days: u32) -> Result<Vec<MeterSeries>, AppError> {
     let (state, _, account) = customer()?;
     let info = state.engine.access(&account).await?;
-    state.engine.require_feature(&info, "advanced_analytics")?;
-    if days != 30 && days != 90 {
-        return Err(engine::EngineError::Invalid { field: "days", message: "choose 30 or 90 days".into() }.into());
-    }
-    let now = chrono::Utc::now();
-    let mut out = Vec::new();
-    for meter in state.engine.catalog().meters() {
-        let series = state.engine.daily_series(&account, &meter.key, days, now).await?;
-        let values: Vec<f64> = series.iter().map(|d| d.value).collect();
-        let is_level = meter.aggregation != model::Aggregation::Sum;
-        let total = if is_level { values.iter().rev().find(|v| **v > 0.0).copied().unwrap_or(0.0) } else { values.iter().sum() };
-        let peak = values.iter().copied().fold(0.0, f64::max);
-        let average = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
-        let limit = info.limit(&meter.key, now).map(|l| (l.value, l.period.per_label().to_owned()));
-        out.push(MeterSeries {
-            chart_option: crate::components::chart::daily_bar_option(&series, &meter.name),
-            meter: meter.key.clone(),
-            name: meter.name.clone(),
-            unit: meter.unit.clone(),
-            is_level,
-            days: series,
-            total,
-            average: (average * 10.0).round() / 10.0,
-            peak,
-            limit,
-        });
-    }
-    Ok(out)
+    let meters = state.engine.analytics(&info, days).await?;
+    Ok(meters
+        .into_iter()
+        .map(|analytics| MeterSeries { chart_option: crate::components::chart::daily_bar_option(&analytics.days, &analytics.name), analytics })
+        .collect())
 }
 
 /// Sets the alert threshold of a meter (empty `percent`: back to the default). Needs

@@ -9,15 +9,7 @@ use model::DayCount;
 #[component]
 pub fn UsageChart(series: Vec<DayCount>, option_json: String) -> impl IntoView {
     let total: f64 = series.iter().map(|d| d.value).sum();
-    let chart_ref = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(element) = chart_ref.get() {
-            draw(&element, &option_json);
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = option_json;
+    let chart_ref = drawn_with(option_json);
     view! {
         <p class="text-sm text-slate-500" data-testid="chart-total">
             {format!("{} calls in 7 days", format_number(total))}
@@ -45,15 +37,7 @@ pub fn UsageChart(series: Vec<DayCount>, option_json: String) -> impl IntoView {
 /// for when ECharts is not there.
 #[component]
 pub fn SeriesChart(series: Vec<DayCount>, option_json: String, #[prop(into)] label: String, #[prop(into)] id: String) -> impl IntoView {
-    let chart_ref = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(element) = chart_ref.get() {
-            draw(&element, &option_json);
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = option_json;
+    let chart_ref = drawn_with(option_json);
     view! {
         <div node_ref=chart_ref id=id data-testid="series-chart" class="h-48 w-full min-w-0" role="img"
              aria-label=format!("Bar chart of {label} per day; the numbers are in the table below.")></div>
@@ -71,6 +55,20 @@ pub fn SeriesChart(series: Vec<DayCount>, option_json: String, #[prop(into)] lab
             </table>
         </details>
     }
+}
+
+/// A node for a chart, drawn with `option_json` once it is in the browser's page.
+fn drawn_with(option_json: String) -> NodeRef<leptos::html::Div> {
+    let chart_ref = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(element) = chart_ref.get() {
+            draw(&element, &option_json);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = option_json;
+    chart_ref
 }
 
 /// The ECharts option for a daily series, built with charming. Server only.

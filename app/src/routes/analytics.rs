@@ -60,7 +60,7 @@ fn Breakdown(series: Vec<MeterSeries>) -> impl IntoView {
                     <th class="py-1 text-right font-medium">"Limit"</th>
                 </tr></thead>
                 <tbody>
-                    {series.into_iter().map(|m| view! {
+                    {series.into_iter().map(|MeterSeries { analytics: m, .. }| view! {
                         <tr class="border-t border-slate-100" data-testid=format!("breakdown-{}", m.meter)>
                             <td class="py-1 pr-3 font-medium">{m.name}</td>
                             <td class="py-1 pr-3 text-right tabular-nums" data-testid="breakdown-total">
@@ -80,12 +80,12 @@ fn Breakdown(series: Vec<MeterSeries>) -> impl IntoView {
 fn Charts(series: Vec<MeterSeries>) -> impl IntoView {
     view! {
         <div class="grid grid-cols-1 gap-4 md:grid-cols-2">
-            {series.into_iter().map(|m| {
+            {series.into_iter().map(|MeterSeries { analytics: m, chart_option }| {
                 let label = m.name.clone();
                 view! {
                     <section class="min-w-0 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid=format!("chart-{}", m.meter)>
                         <h2 class="mb-1 font-semibold">{format!("{} per day", m.name)}</h2>
-                        <SeriesChart series=m.days option_json=m.chart_option label id=format!("chart-{}", m.meter) />
+                        <SeriesChart series=m.days option_json=chart_option label id=format!("chart-{}", m.meter) />
                     </section>
                 }
             }).collect_view()}

@@ -210,15 +210,8 @@ pub struct ExportQuery {
 async fn usage_csv(State(state): State<AppState>, customer: Customer, Query(query): Query<ExportQuery>) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let days = query.days.unwrap_or(30);
-    if ![7, 30, 90].contains(&days) {
-        return Err(ApiError::Invalid { field: "days".into(), message: "days must be 7, 30 or 90".into() });
-    }
     let info = state.engine.access(&customer.account).await?;
-    let entitlement = state.engine.entitlement(&info, "exports")?;
-    if !entitlement.allowed {
-        return Err(ApiError::UpgradeRequired(Box::new(entitlement)));
-    }
-    let csv = state.engine.usage_csv(&customer.account, days).await?;
+    let csv = state.engine.export_usage(&info, days).await?;
     let disposition = format!("attachment; filename=\"usage-{days}d.csv\"");
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)], csv).into_response())
 }
