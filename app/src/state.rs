@@ -92,13 +92,13 @@ pub fn set_cookie(value: &str) {
 /// license context and the dashboard both need the account's overview, and during server
 /// rendering they run side by side. Inserted by the server's session layer for page loads.
 #[derive(Clone, Default)]
-pub struct RequestMemo(std::sync::Arc<tokio::sync::OnceCell<model::Overview>>);
+pub struct RequestMemo(std::sync::Arc<tokio::sync::OnceCell<engine::OverviewRead>>);
 
 /// The account's overview, computed at most once per page request.
-pub async fn overview_once(state: &AppState, account: &engine::AccountId) -> Result<model::Overview, engine::EngineError> {
+pub async fn overview_once(state: &AppState, account: &engine::AccountId) -> Result<engine::OverviewRead, engine::EngineError> {
     let memo = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<RequestMemo>().cloned());
     match memo {
-        Some(memo) => memo.0.get_or_try_init(|| state.engine.overview(account, chrono::Utc::now())).await.cloned(),
-        None => state.engine.overview(account, chrono::Utc::now()).await,
+        Some(memo) => memo.0.get_or_try_init(|| state.engine.overview_read(account, chrono::Utc::now())).await.cloned(),
+        None => state.engine.overview_read(account, chrono::Utc::now()).await,
     }
 }

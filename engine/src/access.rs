@@ -28,12 +28,18 @@ pub enum Inactive {
 #[derive(Debug)]
 pub struct AccountInfo {
     pub account: AccountId,
+    pub account_name: String,
     pub plan: Arc<Plan>,
     pub status: LicenseStatus,
     pub expires_at: Option<DateTime<Utc>>,
     /// For a `past_due` license: until when it keeps working.
     pub grace_ends_at: Option<DateTime<Utc>>,
+    pub seats: i64,
+    pub starts_at: DateTime<Utc>,
     pub grants: Vec<Grant>,
+    /// The account's own alert thresholds (meter, percent); applied while the plan has the
+    /// `custom_alert_thresholds` feature.
+    pub alert_thresholds: std::collections::BTreeMap<String, f64>,
     loaded_at: Instant,
 }
 
@@ -118,13 +124,15 @@ impl Engine {
         if let Some(info) = self.access_cache().get(account) {
             return Ok(info);
         }
-        type LicenseRow = (String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-        let row: Option<LicenseRow> =
-            sqlx::query_as("SELECT plan_id, status, expires_at, grace_ends_at FROM licenses WHERE account_id = $1")
-                .bind(account.as_str())
-                .fetch_optional(self.db().pool())
-                .await?;
-        let (plan_id, status, expires_at, grace_ends_at) = row.ok_or(EngineError::NotFound("account"))?;
+        type LicenseRow = (String, String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64, DateTime<Utc>);
+        let row: Option<LicenseRow> = sqlx::query_as(
+            "SELECT a.name, l.plan_id, l.status, l.expires_at, l.grace_ends_at, l.seats, l.starts_at
+             FROM licenses l JOIN accounts a ON a.id = l.account_id WHERE l.account_id = $1",
+        )
+        .bind(account.as_str())
+        .fetch_optional(self.db().pool())
+        .await?;
+        let (account_name, plan_id, status, expires_at, grace_ends_at, seats, starts_at) = row.ok_or(EngineError::NotFound("account"))?;
         let plan = self.catalog().plan(&plan_id).ok_or_else(|| EngineError::UnknownPlan(plan_id.clone()))?;
         let status: LicenseStatus = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
         let rows: Vec<GrantRow> = sqlx::query_as(&format!(
@@ -133,13 +141,18 @@ impl Engine {
         .bind(account.as_str())
         .fetch_all(self.db().pool())
         .await?;
+        let alert_thresholds = self.alert_thresholds(account).await?;
         let info = Arc::new(AccountInfo {
             account: account.clone(),
+            account_name,
             plan: Arc::new(plan.clone()),
             status,
             expires_at,
             grace_ends_at,
+            seats,
+            starts_at,
             grants: rows.into_iter().filter_map(grant_from_row).collect(),
+            alert_thresholds,
             loaded_at: Instant::now(),
         });
         self.access_cache().insert(info.clone());

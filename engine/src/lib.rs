@@ -25,6 +25,7 @@ pub use clock::Clock;
 pub use ratelimit::{RateDecision, Window};
 pub use error::EngineError;
 pub use ids::AccountId;
+pub use overview::OverviewRead;
 
 use std::sync::Arc;
 
@@ -82,6 +83,7 @@ type RefusalCounts = std::collections::HashMap<(String, String, chrono::NaiveDat
 struct AuthState {
     throttle: auth::SignInThrottle,
     keys: auth::keys::KeyCache,
+    sessions: auth::sessions::SessionCache,
     key_lock: tokio::sync::Mutex<()>,
 }
 
@@ -100,6 +102,7 @@ impl Engine {
         let auth = AuthState {
             throttle: auth::SignInThrottle::new(),
             keys: auth::keys::KeyCache::default(),
+            sessions: auth::sessions::SessionCache::default(),
             key_lock: tokio::sync::Mutex::new(()),
         };
         let hot = HotState {
@@ -165,6 +168,10 @@ impl Engine {
 
     pub(crate) fn key_cache(&self) -> &auth::keys::KeyCache {
         &self.auth.keys
+    }
+
+    pub(crate) fn session_cache(&self) -> &auth::sessions::SessionCache {
+        &self.auth.sessions
     }
 
     pub(crate) fn key_lock(&self) -> &tokio::sync::Mutex<()> {

@@ -2,25 +2,30 @@
 
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use model::{Aggregation, LicenseStatus, LicenseView, Overview, Period, PlanView, QuotaStatus};
+use model::{Aggregation, LicenseView, Overview, Period, PlanView, QuotaStatus};
 
-type LicenseRow = (String, String, String, i64, DateTime<Utc>, Option<DateTime<Utc>>);
+/// An overview together with the week of daily rollups it was computed from, so that the
+/// upgrade suggestions for the same page read that week once, not twice.
+#[derive(Debug, Clone)]
+pub struct OverviewRead {
+    pub overview: Overview,
+    /// (meter, day, value) for the 7 days ending on the overview's day.
+    pub(crate) week: std::sync::Arc<[(String, NaiveDate, f64)]>,
+}
 
 impl Engine {
     /// The account's license, plan, quotas and 7-day series, as of `now`.
     pub async fn overview(&self, account: &AccountId, now: DateTime<Utc>) -> Result<Overview, EngineError> {
-        let row: Option<LicenseRow> = sqlx::query_as(
-            "SELECT a.name, l.plan_id, l.status, l.seats, l.starts_at, l.expires_at
-             FROM licenses l JOIN accounts a ON a.id = l.account_id WHERE l.account_id = $1",
-        )
-        .bind(account.as_str())
-        .fetch_optional(self.db().pool())
-        .await?;
-        let (account_name, plan_id, status, seats, starts_at, expires_at) = row.ok_or(EngineError::NotFound("account"))?;
-        let status: LicenseStatus = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
+        Ok(self.overview_read(account, now).await?.overview)
+    }
 
+    /// [`Engine::overview`], keeping the week of rollups for [`Engine::suggestions_for`].
+    pub async fn overview_read(&self, account: &AccountId, now: DateTime<Utc>) -> Result<OverviewRead, EngineError> {
+        // The license comes from the access cache that every metered call uses: changes
+        // made through the engine drop it at once.
+        let info = self.access(account).await?;
         let catalog = self.catalog();
-        let plan = catalog.plan(&plan_id).ok_or_else(|| EngineError::UnknownPlan(plan_id.clone()))?;
+        let plan = catalog.plan(&info.plan.id).ok_or_else(|| EngineError::UnknownPlan(info.plan.id.clone()))?;
 
         // One read of the last 7 days' rollups answers the chart, every daily quota and
         // every level set this week; only what it cannot answer is queried on its own.
@@ -51,11 +56,9 @@ impl Engine {
         }
 
         // The account's own alert thresholds apply while its plan has the feature.
-        let info = self.access(account).await?;
         if info.has_feature(crate::upgrades::ALERT_FEATURE, now) {
-            let thresholds = self.alert_thresholds(account).await?;
             for quota in &mut quotas {
-                if let Some(percent) = thresholds.get(&quota.meter) {
+                if let Some(percent) = info.alert_thresholds.get(&quota.meter) {
                     quota.alert_percent = *percent;
                 }
             }
@@ -71,13 +74,14 @@ impl Engine {
             None => self.last_usage_at(account).await?,
         };
 
-        Ok(Overview {
+        let week = window.iter().map(|(meter, day, value, _)| (meter.clone(), *day, *value)).collect();
+        let overview = Overview {
             license: LicenseView {
-                account_name,
-                status,
-                seats: u32::try_from(seats).unwrap_or(0),
-                starts_at,
-                expires_at,
+                account_name: info.account_name.clone(),
+                status: info.status,
+                seats: u32::try_from(info.seats).unwrap_or(0),
+                starts_at: info.starts_at,
+                expires_at: info.expires_at,
             },
             plan: PlanView {
                 tier: plan.id.clone(),
@@ -94,6 +98,7 @@ impl Engine {
             billing_portal_url: self.billing_portal_url().to_owned(),
             generated_at: now,
             last_usage_at,
-        })
+        };
+        Ok(OverviewRead { overview, week })
     }
 }

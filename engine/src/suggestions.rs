@@ -281,25 +281,20 @@ pub fn trend(aggregation: Aggregation, days: &[f64]) -> f64 {
 impl crate::Engine {
     /// The account's upgrade suggestions, the most urgent first.
     pub async fn suggestions(&self, account: &crate::AccountId) -> Result<Vec<UpgradeSuggestion>, crate::EngineError> {
-        let now = self.now();
-        let overview = self.overview(account, now).await?;
-        self.suggestions_for(account, &overview).await
+        let read = self.overview_read(account, self.now()).await?;
+        self.suggestions_for(account, &read).await
     }
 
-    /// The suggestions for an overview already read (the dashboard has one).
-    pub async fn suggestions_for(&self, account: &crate::AccountId, overview: &model::Overview) -> Result<Vec<UpgradeSuggestion>, crate::EngineError> {
+    /// The suggestions for an overview already read (the dashboard has one), from the same
+    /// week of rollups.
+    pub async fn suggestions_for(&self, account: &crate::AccountId, read: &crate::OverviewRead) -> Result<Vec<UpgradeSuggestion>, crate::EngineError> {
         self.flush_refusals().await?;
+        let overview = &read.overview;
         let now = overview.generated_at;
         let plan = self.catalog().plan(&overview.plan.tier).ok_or_else(|| crate::EngineError::UnknownPlan(overview.plan.tier.clone()))?;
         let today = now.date_naive();
         let first = today - chrono::Duration::days(6);
-        let rows: Vec<(String, chrono::NaiveDate, f64)> =
-            sqlx::query_as("SELECT meter, day, value FROM usage_daily WHERE account_id = $1 AND day >= $2 AND day <= $3")
-                .bind(account.as_str())
-                .bind(first)
-                .bind(today)
-                .fetch_all(self.db().pool())
-                .await?;
+        let rows = &read.week;
         let mut trend_per_day = BTreeMap::new();
         for meter in self.catalog().meters() {
             let mut days = [0.0; 7];

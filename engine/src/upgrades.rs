@@ -516,6 +516,7 @@ impl Engine {
         let after = percent.map(|p| p.to_string()).unwrap_or_else(|| "default".into());
         audit_in(&mut tx, actor, &info.account, "alert_threshold.set", meter, "", &after, now).await?;
         tx.commit().await?;
+        self.access_cache().forget(&info.account);
         Ok(())
     }
 }

@@ -21,9 +21,9 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let state = crate::state::AppState::get()?;
     let viewer = crate::state::require_viewer()?;
     let account = viewer.account().map_err(AppError::from)?;
-    let overview = crate::state::overview_once(&state, account).await?;
-    let chart_option = crate::components::chart::daily_bar_option(&overview.api_calls_7d, "API calls");
+    let read = crate::state::overview_once(&state, account).await?;
+    let chart_option = crate::components::chart::daily_bar_option(&read.overview.api_calls_7d, "API calls");
     let plan_history = state.engine.plan_history(account).await?;
-    let suggestions = state.engine.suggestions_for(account, &overview).await?;
-    Ok(Dashboard { overview, chart_option, plan_history, suggestions })
+    let suggestions = state.engine.suggestions_for(account, &read).await?;
+    Ok(Dashboard { overview: read.overview, chart_option, plan_history, suggestions })
 }

@@ -54,7 +54,7 @@ fn customer() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::A
 pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
     let state = crate::state::AppState::get()?;
     let Some(account) = crate::state::current_viewer().and_then(|v| v.account) else { return Ok(None) };
-    let overview = crate::state::overview_once(&state, &account).await?;
+    let overview = crate::state::overview_once(&state, &account).await?.overview;
     let info = state.engine.access(&account).await?;
     let mut features = state.engine.feature_access(&info);
     let mut adds_by_plan: Vec<(String, Vec<String>)> = Vec::new();

@@ -92,6 +92,49 @@ impl Viewer {
 
 type ViewerRow = (String, String, String, Option<String>, Option<String>, DateTime<Utc>, DateTime<Utc>);
 
+/// How long a session read from the database may be served from memory.
+const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Live sessions read in the last few seconds, by token hash, so that a page load and
+/// the server functions it renders cost no session query. Ending a session through the
+/// engine (sign-out, password change) drops it here at once; the short time-to-live bounds
+/// how long a session ended by another process (another instance, the CLI) is honoured.
+#[derive(Default)]
+pub(crate) struct SessionCache {
+    by_hash: std::sync::RwLock<std::collections::HashMap<String, CachedSession>>,
+}
+
+struct CachedSession {
+    viewer: Viewer,
+    last_seen: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    loaded_at: std::time::Instant,
+}
+
+impl SessionCache {
+    fn get(&self, hash: &str) -> Option<(Viewer, DateTime<Utc>, DateTime<Utc>)> {
+        let map = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
+        map.get(hash).filter(|c| c.loaded_at.elapsed() < SESSION_TTL).map(|c| (c.viewer.clone(), c.last_seen, c.expires))
+    }
+
+    fn insert(&self, viewer: &Viewer, last_seen: DateTime<Utc>, expires: DateTime<Utc>) {
+        let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= 10_000 {
+            map.retain(|_, c| c.loaded_at.elapsed() < SESSION_TTL);
+        }
+        let cached = CachedSession { viewer: viewer.clone(), last_seen, expires, loaded_at: std::time::Instant::now() };
+        map.insert(viewer.session_hash.clone(), cached);
+    }
+
+    fn forget(&self, hash: &str) {
+        self.by_hash.write().unwrap_or_else(|p| p.into_inner()).remove(hash);
+    }
+
+    fn forget_user(&self, user_id: &str) {
+        self.by_hash.write().unwrap_or_else(|p| p.into_inner()).retain(|_, c| c.viewer.user_id != user_id);
+    }
+}
+
 impl Engine {
     /// Checks the email and password and starts a session. Failures are throttled per email
     /// and per client address, and never reveal whether the email exists.
@@ -196,6 +239,12 @@ impl Engine {
     /// timer at most once a minute, so reading pages does not write on every request.
     pub async fn session(&self, token: &SessionToken, now: DateTime<Utc>) -> Result<Option<Viewer>, EngineError> {
         let hash = token.hash();
+        let idle = self.session_config().idle;
+        if let Some((viewer, last_seen, expires)) = self.session_cache().get(&hash) {
+            if expires > now && last_seen + idle > now && now - last_seen <= Duration::minutes(1) {
+                return Ok(Some(viewer));
+            }
+        }
         let row: Option<ViewerRow> = sqlx::query_as(
             "SELECT u.id, u.email, u.role, u.account_id, a.name, s.last_seen_at, s.expires_at
              FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = u.account_id
@@ -205,20 +254,24 @@ impl Engine {
         .fetch_optional(self.db().pool())
         .await?;
         let Some((user_id, email, role, account, account_name, last_seen, expires)) = row else { return Ok(None) };
-        if expires <= now || last_seen + self.session_config().idle <= now {
+        if expires <= now || last_seen + idle <= now {
             self.end_session_by_hash(&hash).await?;
             return Ok(None);
         }
+        let mut last_seen = last_seen;
         if now - last_seen > Duration::minutes(1) {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(&hash)
                 .execute(self.db().pool())
                 .await?;
+            last_seen = now;
         }
         let role = role.parse().map_err(|message| EngineError::Invalid { field: "role", message })?;
         let account = account.map(|id| AccountId::parse(&id)).transpose()?;
-        Ok(Some(Viewer { user_id, email, role, account, account_name, session_hash: hash }))
+        let viewer = Viewer { user_id, email, role, account, account_name, session_hash: hash };
+        self.session_cache().insert(&viewer, last_seen, expires);
+        Ok(Some(viewer))
     }
 
     /// Deletes sessions past their idle or absolute expiry; returns how many. Lookups already
@@ -238,7 +291,9 @@ impl Engine {
     }
 
     async fn end_session_by_hash(&self, hash: &str) -> Result<(), EngineError> {
+        self.session_cache().forget(hash);
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(self.db().pool()).await?;
+        self.session_cache().forget(hash);
         Ok(())
     }
 
@@ -274,6 +329,7 @@ impl Engine {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&viewer.session_hash).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.session_cache().forget_user(&viewer.user_id);
         self.audit(&viewer.email, viewer.account.as_ref(), "user.password_changed", Some(&viewer.email), None, None).await?;
         self.start_session(&viewer.user_id, now).await
     }
