@@ -40,7 +40,17 @@ pub struct AccountInfo {
     /// The account's own alert thresholds (meter, percent); applied while the plan has the
     /// `custom_alert_thresholds` feature.
     pub alert_thresholds: std::collections::BTreeMap<String, f64>,
+    /// What the customer's pages show beside the license, read on first use and dropped
+    /// with the entry.
+    page: tokio::sync::OnceCell<AccountPage>,
     loaded_at: Instant,
+}
+
+/// The plan history and the request notice, as the customer's pages show them.
+#[derive(Debug, Clone)]
+pub struct AccountPage {
+    pub plan_history: Vec<model::PlanChange>,
+    pub notice: Option<model::UpgradeRequestView>,
 }
 
 impl AccountInfo {
@@ -153,10 +163,24 @@ impl Engine {
             starts_at,
             grants: rows.into_iter().filter_map(grant_from_row).collect(),
             alert_thresholds,
+            page: tokio::sync::OnceCell::new(),
             loaded_at: Instant::now(),
         });
         self.access_cache().insert(info.clone());
         Ok(info)
+    }
+
+    /// The account's plan history and request notice, read once per cached license: the
+    /// engine drops the entry when either changes (plan changes, requests and decisions).
+    pub async fn account_page(&self, account: &AccountId) -> Result<AccountPage, EngineError> {
+        let info = self.access(account).await?;
+        let page = info
+            .page
+            .get_or_try_init(|| async {
+                Ok::<_, EngineError>(AccountPage { plan_history: self.plan_history(account).await?, notice: self.request_notice(account).await? })
+            })
+            .await?;
+        Ok(page.clone())
     }
 
     /// Grants an account an override on top of its plan, and records who did it.

@@ -318,6 +318,7 @@ impl Engine {
         }
         audit_in(&mut tx, requested_by, account, &format!("{}_request.created", kind.as_str()), &id, &info.plan.id, &target.id, now).await?;
         tx.commit().await?;
+        self.access_cache().forget(account);
         tracing::info!(account = %account, to = %target.id, kind = kind.as_str(), "upgrade request");
         self.request(&id).await
     }
@@ -469,6 +470,7 @@ impl Engine {
         let account = AccountId::parse(&account)?;
         audit_in(&mut tx, admin, &account, "upgrade_request.declined", id, &to_plan, &reason, now).await?;
         tx.commit().await?;
+        self.access_cache().forget(&account);
         self.request(id).await
     }
 

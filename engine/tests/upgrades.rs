@@ -466,6 +466,7 @@ async fn declining_needs_a_reason_and_leaves_the_plan_alone() {
     assert_eq!(e.request_notice(&a).await.expect("notice"), None, "gone after 15 days");
 
     // And the account may ask again; a pending request is the notice.
+    t.clock.advance(Duration::minutes(5));
     let again = request(e, &a, "starter").await;
     assert_eq!(e.request_notice(&a).await.expect("notice").map(|r| r.id), Some(again.id));
 }
@@ -674,4 +675,30 @@ async fn upgrade_options_bundle_the_tiers_evidence_and_pending_request() {
     let req = request(e, &a, "pro").await;
     let options = e.upgrade_options(&a, "me@example.com").await.expect("options");
     assert_eq!(options.pending.map(|p| p.id), Some(req.id));
+}
+
+#[tokio::test]
+async fn the_cached_account_page_follows_requests_and_decisions_at_once() {
+    let t = engine().await;
+    let e = &t.engine;
+    let a = account(e, "acc_a", "free").await;
+    let page = e.account_page(&a).await.expect("page");
+    assert!(page.notice.is_none() && page.plan_history.is_empty(), "nothing yet, and now cached");
+
+    let req = request(e, &a, "pro").await;
+    let page = e.account_page(&a).await.expect("page");
+    assert_eq!(page.notice.map(|n| (n.id, n.status)), Some((req.id.clone(), RequestStatus::Pending)), "the new request shows without waiting");
+
+    e.decline_request("admin@example.com", &req.id, "Starter fits your usage for now.").await.expect("decline");
+    let page = e.account_page(&a).await.expect("page");
+    assert_eq!(page.notice.map(|n| n.status), Some(RequestStatus::Declined), "the decision shows without waiting");
+
+    t.clock.advance(Duration::minutes(5));
+    let again = request(e, &a, "starter").await;
+    assert_eq!(e.account_page(&a).await.expect("page").notice.map(|n| n.id), Some(again.id.clone()));
+    e.approve_request("admin@example.com", &again.id).await.expect("approve");
+    let page = e.account_page(&a).await.expect("page");
+    assert_eq!(page.notice.map(|n| n.status), Some(RequestStatus::Approved));
+    assert_eq!(page.plan_history.first().map(|c| c.to_plan.as_str()), Some("starter"), "the plan change is in the history at once");
+    assert_eq!(e.overview(&a, e.now()).await.expect("overview").plan.tier, "starter");
 }

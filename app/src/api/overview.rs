@@ -23,7 +23,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let account = viewer.account().map_err(AppError::from)?;
     let read = crate::state::overview_once(&state, account).await?;
     let chart_option = crate::components::chart::daily_bar_option(&read.overview.api_calls_7d, "API calls");
-    let plan_history = state.engine.plan_history(account).await?;
+    let plan_history = state.engine.account_page(account).await?.plan_history;
     let suggestions = state.engine.suggestions_for(account, &read).await?;
     Ok(Dashboard { overview: read.overview, chart_option, plan_history, suggestions })
 }

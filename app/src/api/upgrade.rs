@@ -72,7 +72,7 @@ pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
         quotas: overview.quotas,
         features,
         adds_by_plan,
-        notice: state.engine.request_notice(&account).await?,
+        notice: state.engine.account_page(&account).await?.notice,
         billing_portal_url: overview.billing_portal_url,
     }))
 }
