@@ -43,6 +43,10 @@ pub struct AccountInfo {
     /// What the customer's pages show beside the license, read on first use and dropped
     /// with the entry.
     page: tokio::sync::OnceCell<AccountPage>,
+    /// `upgrade_required` refusals per feature since the given day, for the suggestions.
+    pub(crate) refusals: tokio::sync::OnceCell<(chrono::NaiveDate, std::collections::BTreeMap<String, u32>)>,
+    /// Set once a background refresh of this entry has started.
+    refreshing: std::sync::atomic::AtomicBool,
     loaded_at: Instant,
 }
 
@@ -99,23 +103,53 @@ impl AccountInfo {
 }
 
 /// Cached account information by account.
-#[derive(Default)]
+///
+/// An entry past half its time-to-live is refreshed in the background by the first request
+/// that sees it, so a busy account never waits on a reload, and many requests never reload
+/// it at once. Every [`forget`](Self::forget) bumps the account's generation (one of 64
+/// stripes), and a load that began before it is not stored: a read racing a write cannot
+/// put the old license back.
 pub(crate) struct AccessCache {
     by_account: RwLock<HashMap<AccountId, Arc<AccountInfo>>>,
+    generations: [std::sync::atomic::AtomicU64; 64],
+}
+
+impl Default for AccessCache {
+    fn default() -> Self {
+        Self { by_account: RwLock::default(), generations: std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)) }
+    }
 }
 
 impl AccessCache {
-    fn get(&self, account: &AccountId) -> Option<Arc<AccountInfo>> {
+    /// The entry, if fresh, and whether it is due for a background refresh.
+    fn get(&self, account: &AccountId) -> Option<(Arc<AccountInfo>, bool)> {
         let map = self.by_account.read().unwrap_or_else(|p| p.into_inner());
-        map.get(account).filter(|info| info.loaded_at.elapsed() < TTL).cloned()
+        let info = map.get(account).filter(|info| info.loaded_at.elapsed() < TTL)?;
+        Some((info.clone(), info.loaded_at.elapsed() >= TTL / 2))
     }
 
-    fn insert(&self, info: Arc<AccountInfo>) {
-        self.by_account.write().unwrap_or_else(|p| p.into_inner()).insert(info.account.clone(), info);
+    fn stripe(&self, account: &AccountId) -> &std::sync::atomic::AtomicU64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(account.as_str());
+        &self.generations[(hash % 64) as usize]
+    }
+
+    fn generation(&self, account: &AccountId) -> u64 {
+        self.stripe(account).load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stores a load that began at `generation`, unless the account was forgotten since.
+    fn insert(&self, generation: u64, info: Arc<AccountInfo>) {
+        let mut map = self.by_account.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation(&info.account) == generation {
+            map.insert(info.account.clone(), info);
+        }
     }
 
     pub(crate) fn forget(&self, account: &AccountId) {
-        self.by_account.write().unwrap_or_else(|p| p.into_inner()).remove(account);
+        let mut map = self.by_account.write().unwrap_or_else(|p| p.into_inner());
+        self.stripe(account).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        map.remove(account);
     }
 }
 
@@ -131,9 +165,23 @@ const GRANT_COLUMNS: &str = "id, kind, meter, value, feature, reason, expires_at
 impl Engine {
     /// The account's license and grants, from the cache when fresh.
     pub async fn access(&self, account: &AccountId) -> Result<Arc<AccountInfo>, EngineError> {
-        if let Some(info) = self.access_cache().get(account) {
+        if let Some((info, due)) = self.access_cache().get(account) {
+            if due && !info.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                let (engine, account) = (self.clone(), account.clone());
+                tokio::spawn(async move {
+                    if let Err(err) = engine.load_access(&account).await {
+                        tracing::warn!(%account, error = %err, "refreshing the cached license failed");
+                    }
+                });
+            }
             return Ok(info);
         }
+        self.load_access(account).await
+    }
+
+    /// Reads the account's license and grants, and caches them.
+    async fn load_access(&self, account: &AccountId) -> Result<Arc<AccountInfo>, EngineError> {
+        let generation = self.access_cache().generation(account);
         type LicenseRow = (String, String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64, DateTime<Utc>);
         let row: Option<LicenseRow> = sqlx::query_as(
             "SELECT a.name, l.plan_id, l.status, l.expires_at, l.grace_ends_at, l.seats, l.starts_at
@@ -164,9 +212,11 @@ impl Engine {
             grants: rows.into_iter().filter_map(grant_from_row).collect(),
             alert_thresholds,
             page: tokio::sync::OnceCell::new(),
+            refusals: tokio::sync::OnceCell::new(),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
             loaded_at: Instant::now(),
         });
-        self.access_cache().insert(info.clone());
+        self.access_cache().insert(generation, info.clone());
         Ok(info)
     }
 

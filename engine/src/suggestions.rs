@@ -307,14 +307,7 @@ impl crate::Engine {
             }
             trend_per_day.insert(meter.key.clone(), trend(meter.aggregation, &days));
         }
-        let refusals: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT feature, SUM(refusals) FROM feature_refusals WHERE account_id = $1 AND day >= $2 GROUP BY feature",
-        )
-        .bind(account.as_str())
-        .bind(first)
-        .fetch_all(self.db().pool())
-        .await?;
-        let refusals = refusals.into_iter().map(|(f, n)| (f, u32::try_from(n).unwrap_or(u32::MAX))).collect();
+        let refusals = self.refusals_since(account, first).await?;
         Ok(suggest(&Input {
             catalog: self.catalog(),
             plan,
@@ -324,6 +317,28 @@ impl crate::Engine {
             trend_per_day: &trend_per_day,
             refusals: &refusals,
         }))
+    }
+
+    /// The account's refusals per feature since `first`: kept beside its cached license, which
+    /// [`crate::Engine::flush_refusals`] drops when it writes new ones.
+    async fn refusals_since(&self, account: &crate::AccountId, first: chrono::NaiveDate) -> Result<BTreeMap<String, u32>, crate::EngineError> {
+        let info = self.access(account).await?;
+        let (since, cached) = info.refusals.get_or_try_init(|| async { Ok::<_, crate::EngineError>((first, self.read_refusals(account, first).await?)) }).await?;
+        if *since == first {
+            return Ok(cached.clone());
+        }
+        self.read_refusals(account, first).await
+    }
+
+    async fn read_refusals(&self, account: &crate::AccountId, first: chrono::NaiveDate) -> Result<BTreeMap<String, u32>, crate::EngineError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT feature, SUM(refusals) FROM feature_refusals WHERE account_id = $1 AND day >= $2 GROUP BY feature",
+        )
+        .bind(account.as_str())
+        .bind(first)
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(rows.into_iter().map(|(f, n)| (f, u32::try_from(n).unwrap_or(u32::MAX))).collect())
     }
 
     /// Counts an `upgrade_required` refusal, for the "repeated refusals" suggestion. Counted
@@ -342,6 +357,7 @@ impl crate::Engine {
         if counts.is_empty() {
             return Ok(());
         }
+        let accounts: std::collections::BTreeSet<String> = counts.keys().map(|(account, ..)| account.clone()).collect();
         let mut tx = self.db().pool().begin().await?;
         for ((account, feature, day), n) in counts {
             sqlx::query(
@@ -356,6 +372,9 @@ impl crate::Engine {
             .await?;
         }
         tx.commit().await?;
+        for account in accounts.iter().filter_map(|a| crate::AccountId::parse(a).ok()) {
+            self.access_cache().forget(&account);
+        }
         Ok(())
     }
 }

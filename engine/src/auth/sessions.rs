@@ -99,9 +99,12 @@ const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 /// the server functions it renders cost no session query. Ending a session through the
 /// engine (sign-out, password change) drops it here at once; the short time-to-live bounds
 /// how long a session ended by another process (another instance, the CLI) is honoured.
+/// An entry past half its time-to-live is re-read in the background by the first request
+/// that sees it; a read that began before a sign-out is never stored (a generation count).
 #[derive(Default)]
 pub(crate) struct SessionCache {
     by_hash: std::sync::RwLock<std::collections::HashMap<String, CachedSession>>,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 struct CachedSession {
@@ -109,29 +112,64 @@ struct CachedSession {
     last_seen: DateTime<Utc>,
     expires: DateTime<Utc>,
     loaded_at: std::time::Instant,
+    refreshing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// A cache hit: the viewer, its idle and absolute limits, and whether to re-read it.
+struct SessionHit {
+    viewer: Viewer,
+    last_seen: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    due: bool,
+    refreshing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SessionCache {
-    fn get(&self, hash: &str) -> Option<(Viewer, DateTime<Utc>, DateTime<Utc>)> {
+    fn get(&self, hash: &str) -> Option<SessionHit> {
         let map = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
-        map.get(hash).filter(|c| c.loaded_at.elapsed() < SESSION_TTL).map(|c| (c.viewer.clone(), c.last_seen, c.expires))
+        let c = map.get(hash).filter(|c| c.loaded_at.elapsed() < SESSION_TTL)?;
+        Some(SessionHit {
+            viewer: c.viewer.clone(),
+            last_seen: c.last_seen,
+            expires: c.expires,
+            due: c.loaded_at.elapsed() >= SESSION_TTL / 2,
+            refreshing: c.refreshing.clone(),
+        })
     }
 
-    fn insert(&self, viewer: &Viewer, last_seen: DateTime<Utc>, expires: DateTime<Utc>) {
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stores a read that began at `generation`, unless a session was ended since.
+    fn insert(&self, generation: u64, viewer: &Viewer, last_seen: DateTime<Utc>, expires: DateTime<Utc>) {
         let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation() != generation {
+            return;
+        }
         if map.len() >= 10_000 {
             map.retain(|_, c| c.loaded_at.elapsed() < SESSION_TTL);
         }
-        let cached = CachedSession { viewer: viewer.clone(), last_seen, expires, loaded_at: std::time::Instant::now() };
+        let cached = CachedSession {
+            viewer: viewer.clone(),
+            last_seen,
+            expires,
+            loaded_at: std::time::Instant::now(),
+            refreshing: std::sync::Arc::default(),
+        };
         map.insert(viewer.session_hash.clone(), cached);
     }
 
     fn forget(&self, hash: &str) {
-        self.by_hash.write().unwrap_or_else(|p| p.into_inner()).remove(hash);
+        let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        map.remove(hash);
     }
 
     fn forget_user(&self, user_id: &str) {
-        self.by_hash.write().unwrap_or_else(|p| p.into_inner()).retain(|_, c| c.viewer.user_id != user_id);
+        let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        map.retain(|_, c| c.viewer.user_id != user_id);
     }
 }
 
@@ -238,13 +276,29 @@ impl Engine {
     /// The viewer behind a session token, if the session is live. Refreshes its idle
     /// timer at most once a minute, so reading pages does not write on every request.
     pub async fn session(&self, token: &SessionToken, now: DateTime<Utc>) -> Result<Option<Viewer>, EngineError> {
-        let hash = token.hash();
         let idle = self.session_config().idle;
-        if let Some((viewer, last_seen, expires)) = self.session_cache().get(&hash) {
-            if expires > now && last_seen + idle > now && now - last_seen <= Duration::minutes(1) {
-                return Ok(Some(viewer));
+        if let Some(hit) = self.session_cache().get(&token.hash()) {
+            if hit.expires > now && hit.last_seen + idle > now && now - hit.last_seen <= Duration::minutes(1) {
+                if hit.due && !hit.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                    let (engine, token) = (self.clone(), token.clone());
+                    tokio::spawn(async move {
+                        if let Err(err) = engine.session_from_db(&token, now).await {
+                            tracing::warn!(error = %err, "refreshing a cached session failed");
+                        }
+                    });
+                }
+                return Ok(Some(hit.viewer));
             }
         }
+        self.session_from_db(token, now).await
+    }
+
+    /// Reads the session from the database, ends it if it has expired, touches its idle
+    /// timer at most once a minute, and caches it.
+    async fn session_from_db(&self, token: &SessionToken, now: DateTime<Utc>) -> Result<Option<Viewer>, EngineError> {
+        let generation = self.session_cache().generation();
+        let hash = token.hash();
+        let idle = self.session_config().idle;
         let row: Option<ViewerRow> = sqlx::query_as(
             "SELECT u.id, u.email, u.role, u.account_id, a.name, s.last_seen_at, s.expires_at
              FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = u.account_id
@@ -270,7 +324,7 @@ impl Engine {
         let role = role.parse().map_err(|message| EngineError::Invalid { field: "role", message })?;
         let account = account.map(|id| AccountId::parse(&id)).transpose()?;
         let viewer = Viewer { user_id, email, role, account, account_name, session_hash: hash };
-        self.session_cache().insert(&viewer, last_seen, expires);
+        self.session_cache().insert(generation, &viewer, last_seen, expires);
         Ok(Some(viewer))
     }
 
@@ -337,6 +391,38 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+
+    fn viewer(user: &str, hash: &str) -> Viewer {
+        Viewer { user_id: user.into(), email: format!("{user}@example.com"), role: Role::Owner, account: None, account_name: None, session_hash: hash.into() }
+    }
+
+    #[test]
+    fn a_session_read_before_a_sign_out_is_not_cached_after_it() {
+        let cache = SessionCache::default();
+        let now = Utc::now();
+        let later = now + Duration::hours(1);
+
+        let before = cache.generation();
+        cache.insert(before, &viewer("u1", "h1"), now, later);
+        assert!(cache.get("h1").is_some(), "a read with no sign-out in between is cached");
+
+        // A read begins, a sign-out of another session lands, then the read finishes.
+        let read_began = cache.generation();
+        cache.forget("h2");
+        cache.insert(read_began, &viewer("u2", "h2"), now, later);
+        assert!(cache.get("h2").is_none(), "the ended session is not put back");
+
+        let read_began = cache.generation();
+        cache.forget_user("u1");
+        assert!(cache.get("h1").is_none(), "a password change drops every session of the user");
+        cache.insert(read_began, &viewer("u1", "h1"), now, later);
+        assert!(cache.get("h1").is_none());
+
+        cache.insert(cache.generation(), &viewer("u1", "h3"), now, later);
+        let hit = cache.get("h3").expect("a fresh read is cached");
+        assert!(!hit.due, "not due for a refresh while young");
+    }
+
     use super::*;
 
     #[test]
