@@ -9,9 +9,8 @@ use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Utc};
 pub use model::{Grant, GrantKind, NewGrant};
 use model::LicenseStatus;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How long a cached license may be served before it is read again.
 const TTL: Duration = Duration::from_secs(5);
@@ -45,9 +44,6 @@ pub struct AccountInfo {
     page: tokio::sync::OnceCell<AccountPage>,
     /// `upgrade_required` refusals per feature since the given day, for the suggestions.
     pub(crate) refusals: tokio::sync::OnceCell<(chrono::NaiveDate, std::collections::BTreeMap<String, u32>)>,
-    /// Set once a background refresh of this entry has started.
-    refreshing: std::sync::atomic::AtomicBool,
-    loaded_at: Instant,
 }
 
 /// The plan history and the request notice, as the customer's pages show them.
@@ -102,55 +98,11 @@ impl AccountInfo {
     }
 }
 
-/// Cached account information by account.
-///
-/// An entry past half its time-to-live is refreshed in the background by the first request
-/// that sees it, so a busy account never waits on a reload, and many requests never reload
-/// it at once. Every [`forget`](Self::forget) bumps the account's generation (one of 64
-/// stripes), and a load that began before it is not stored: a read racing a write cannot
-/// put the old license back.
-pub(crate) struct AccessCache {
-    by_account: RwLock<HashMap<AccountId, Arc<AccountInfo>>>,
-    generations: [std::sync::atomic::AtomicU64; 64],
-}
+/// Cached account information by account (see [`crate::cache`]).
+pub(crate) type AccessCache = crate::cache::TtlCache<AccountId, Arc<AccountInfo>>;
 
-impl Default for AccessCache {
-    fn default() -> Self {
-        Self { by_account: RwLock::default(), generations: std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)) }
-    }
-}
-
-impl AccessCache {
-    /// The entry, if fresh, and whether it is due for a background refresh.
-    fn get(&self, account: &AccountId) -> Option<(Arc<AccountInfo>, bool)> {
-        let map = self.by_account.read().unwrap_or_else(|p| p.into_inner());
-        let info = map.get(account).filter(|info| info.loaded_at.elapsed() < TTL)?;
-        Some((info.clone(), info.loaded_at.elapsed() >= TTL / 2))
-    }
-
-    fn stripe(&self, account: &AccountId) -> &std::sync::atomic::AtomicU64 {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(account.as_str());
-        &self.generations[(hash % 64) as usize]
-    }
-
-    fn generation(&self, account: &AccountId) -> u64 {
-        self.stripe(account).load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Stores a load that began at `generation`, unless the account was forgotten since.
-    fn insert(&self, generation: u64, info: Arc<AccountInfo>) {
-        let mut map = self.by_account.write().unwrap_or_else(|p| p.into_inner());
-        if self.generation(&info.account) == generation {
-            map.insert(info.account.clone(), info);
-        }
-    }
-
-    pub(crate) fn forget(&self, account: &AccountId) {
-        let mut map = self.by_account.write().unwrap_or_else(|p| p.into_inner());
-        self.stripe(account).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        map.remove(account);
-    }
+pub(crate) fn access_cache() -> AccessCache {
+    AccessCache::new(TTL, 100_000)
 }
 
 type GrantRow = (String, String, Option<String>, Option<f64>, Option<String>, String, Option<DateTime<Utc>>, String, DateTime<Utc>);
@@ -165,8 +117,8 @@ const GRANT_COLUMNS: &str = "id, kind, meter, value, feature, reason, expires_at
 impl Engine {
     /// The account's license and grants, from the cache when fresh.
     pub async fn access(&self, account: &AccountId) -> Result<Arc<AccountInfo>, EngineError> {
-        if let Some((info, due)) = self.access_cache().get(account) {
-            if due && !info.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        if let Some(hit) = self.access_cache().get(account) {
+            if hit.claim_refresh() {
                 let (engine, account) = (self.clone(), account.clone());
                 tokio::spawn(async move {
                     if let Err(err) = engine.load_access(&account).await {
@@ -174,7 +126,7 @@ impl Engine {
                     }
                 });
             }
-            return Ok(info);
+            return Ok(hit.value);
         }
         self.load_access(account).await
     }
@@ -213,10 +165,8 @@ impl Engine {
             alert_thresholds,
             page: tokio::sync::OnceCell::new(),
             refusals: tokio::sync::OnceCell::new(),
-            refreshing: std::sync::atomic::AtomicBool::new(false),
-            loaded_at: Instant::now(),
         });
-        self.access_cache().insert(generation, info.clone());
+        self.access_cache().insert(generation, account.clone(), info.clone());
         Ok(info)
     }
 

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod auth;
 pub mod billing;
+mod cache;
 pub mod catalog;
 mod clock;
 pub mod db;
@@ -106,7 +107,7 @@ impl Engine {
             key_lock: tokio::sync::Mutex::new(()),
         };
         let hot = HotState {
-            access: access::AccessCache::default(),
+            access: access::access_cache(),
             rates: ratelimit::RateLimits::new(&catalog, config.service_rate_per_second),
             ledger: std::sync::OnceLock::new(),
             billing: tokio::sync::Mutex::new(()),

@@ -25,7 +25,7 @@ impl Engine {
         // made through the engine drop it at once.
         let info = self.access(account).await?;
         let catalog = self.catalog();
-        let plan = catalog.plan(&info.plan.id).ok_or_else(|| EngineError::UnknownPlan(info.plan.id.clone()))?;
+        let plan = &*info.plan;
 
         // One read of the last 7 days' rollups answers the chart, every daily quota and
         // every level set this week; only what it cannot answer is queried on its own.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use model::{LicenseStatus, Role, SessionUser};
 use std::fmt;
 use std::net::IpAddr;
+use crate::cache::{Hit, TtlCache};
 
 /// How long sessions live.
 #[derive(Debug, Clone, Copy)]
@@ -99,77 +100,43 @@ const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 /// the server functions it renders cost no session query. Ending a session through the
 /// engine (sign-out, password change) drops it here at once; the short time-to-live bounds
 /// how long a session ended by another process (another instance, the CLI) is honoured.
-/// An entry past half its time-to-live is re-read in the background by the first request
-/// that sees it; a read that began before a sign-out is never stored (a generation count).
-#[derive(Default)]
-pub(crate) struct SessionCache {
-    by_hash: std::sync::RwLock<std::collections::HashMap<String, CachedSession>>,
-    generation: std::sync::atomic::AtomicU64,
-}
+/// Refresh-ahead and the race with sign-out are handled by [`crate::cache`].
+pub(crate) struct SessionCache(TtlCache<String, CachedSession>);
 
+#[derive(Clone)]
 struct CachedSession {
     viewer: Viewer,
     last_seen: DateTime<Utc>,
     expires: DateTime<Utc>,
-    loaded_at: std::time::Instant,
-    refreshing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// A cache hit: the viewer, its idle and absolute limits, and whether to re-read it.
-struct SessionHit {
-    viewer: Viewer,
-    last_seen: DateTime<Utc>,
-    expires: DateTime<Utc>,
-    due: bool,
-    refreshing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self(TtlCache::new(SESSION_TTL, 10_000))
+    }
 }
 
 impl SessionCache {
-    fn get(&self, hash: &str) -> Option<SessionHit> {
-        let map = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
-        let c = map.get(hash).filter(|c| c.loaded_at.elapsed() < SESSION_TTL)?;
-        Some(SessionHit {
-            viewer: c.viewer.clone(),
-            last_seen: c.last_seen,
-            expires: c.expires,
-            due: c.loaded_at.elapsed() >= SESSION_TTL / 2,
-            refreshing: c.refreshing.clone(),
-        })
+    fn get(&self, hash: &str) -> Option<Hit<CachedSession>> {
+        self.0.get(hash)
     }
 
-    fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    fn generation(&self, hash: &str) -> u64 {
+        self.0.generation(hash)
     }
 
-    /// Stores a read that began at `generation`, unless a session was ended since.
+    /// Stores a read that began at `generation`, unless the session was ended since.
     fn insert(&self, generation: u64, viewer: &Viewer, last_seen: DateTime<Utc>, expires: DateTime<Utc>) {
-        let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
-        if self.generation() != generation {
-            return;
-        }
-        if map.len() >= 10_000 {
-            map.retain(|_, c| c.loaded_at.elapsed() < SESSION_TTL);
-        }
-        let cached = CachedSession {
-            viewer: viewer.clone(),
-            last_seen,
-            expires,
-            loaded_at: std::time::Instant::now(),
-            refreshing: std::sync::Arc::default(),
-        };
-        map.insert(viewer.session_hash.clone(), cached);
+        let cached = CachedSession { viewer: viewer.clone(), last_seen, expires };
+        self.0.insert(generation, viewer.session_hash.clone(), cached);
     }
 
     fn forget(&self, hash: &str) {
-        let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        map.remove(hash);
+        self.0.forget(hash);
     }
 
     fn forget_user(&self, user_id: &str) {
-        let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        map.retain(|_, c| c.viewer.user_id != user_id);
+        self.0.forget_where(|c| c.viewer.user_id == user_id);
     }
 }
 
@@ -278,8 +245,9 @@ impl Engine {
     pub async fn session(&self, token: &SessionToken, now: DateTime<Utc>) -> Result<Option<Viewer>, EngineError> {
         let idle = self.session_config().idle;
         if let Some(hit) = self.session_cache().get(&token.hash()) {
-            if hit.expires > now && hit.last_seen + idle > now && now - hit.last_seen <= Duration::minutes(1) {
-                if hit.due && !hit.refreshing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            let cached = &hit.value;
+            if cached.expires > now && cached.last_seen + idle > now && now - cached.last_seen <= Duration::minutes(1) {
+                if hit.claim_refresh() {
                     let (engine, token) = (self.clone(), token.clone());
                     tokio::spawn(async move {
                         if let Err(err) = engine.session_from_db(&token, now).await {
@@ -287,7 +255,7 @@ impl Engine {
                         }
                     });
                 }
-                return Ok(Some(hit.viewer));
+                return Ok(Some(hit.value.viewer));
             }
         }
         self.session_from_db(token, now).await
@@ -296,8 +264,8 @@ impl Engine {
     /// Reads the session from the database, ends it if it has expired, touches its idle
     /// timer at most once a minute, and caches it.
     async fn session_from_db(&self, token: &SessionToken, now: DateTime<Utc>) -> Result<Option<Viewer>, EngineError> {
-        let generation = self.session_cache().generation();
         let hash = token.hash();
+        let generation = self.session_cache().generation(&hash);
         let idle = self.session_config().idle;
         let row: Option<ViewerRow> = sqlx::query_as(
             "SELECT u.id, u.email, u.role, u.account_id, a.name, s.last_seen_at, s.expires_at
@@ -345,7 +313,6 @@ impl Engine {
     }
 
     async fn end_session_by_hash(&self, hash: &str) -> Result<(), EngineError> {
-        self.session_cache().forget(hash);
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(self.db().pool()).await?;
         self.session_cache().forget(hash);
         Ok(())
@@ -402,23 +369,23 @@ mod tests {
         let now = Utc::now();
         let later = now + Duration::hours(1);
 
-        let before = cache.generation();
+        let before = cache.generation("h1");
         cache.insert(before, &viewer("u1", "h1"), now, later);
         assert!(cache.get("h1").is_some(), "a read with no sign-out in between is cached");
 
         // A read begins, a sign-out of another session lands, then the read finishes.
-        let read_began = cache.generation();
+        let read_began = cache.generation("h2");
         cache.forget("h2");
         cache.insert(read_began, &viewer("u2", "h2"), now, later);
         assert!(cache.get("h2").is_none(), "the ended session is not put back");
 
-        let read_began = cache.generation();
+        let read_began = cache.generation("h1");
         cache.forget_user("u1");
         assert!(cache.get("h1").is_none(), "a password change drops every session of the user");
         cache.insert(read_began, &viewer("u1", "h1"), now, later);
         assert!(cache.get("h1").is_none());
 
-        cache.insert(cache.generation(), &viewer("u1", "h3"), now, later);
+        cache.insert(cache.generation("h3"), &viewer("u1", "h3"), now, later);
         let hit = cache.get("h3").expect("a fresh read is cached");
         assert!(!hit.due, "not due for a refresh while young");
     }
