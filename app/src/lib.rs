@@ -8,6 +8,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod islands;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -28,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // ECharts is vendored from npm and served by the site; it must be there
                 // before the WASM draws the charts, so it loads first (defer keeps order).
                 <script defer src="/vendor/echarts.min.js"></script>
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <leptos_meta::MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -44,7 +45,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     components::frame::provide_session();
     components::license::provide_license();
-    components::upgrade_modal::provide_upgrade_modal();
     view! {
         <Stylesheet id="leptos" href="/pkg/tollgate.css" />
         <Link rel="icon" href="/favicon.svg" />

@@ -70,7 +70,9 @@ test('the console shows no errors while loading and refreshing', async ({ page }
 
 test('a failing server call shows the error in place, and Retry recovers', async ({ page }) => {
   await openHydrated(page, '/dashboard');
-  await page.route('**/api/overview*', (route) => route.abort('failed'));
+  // The live region refreshes by reading the page again; fail that read (not navigations).
+  await page.route('**/dashboard', (route) =>
+    route.request().resourceType() === 'fetch' ? route.abort('failed') : route.continue());
   await page.getByTestId('refresh').click();
   const error = page.getByTestId('error');
   await expect(error).toBeVisible();
@@ -80,7 +82,7 @@ test('a failing server call shows the error in place, and Retry recovers', async
   await expect(page.getByRole('banner')).toBeVisible();
   await expect(page.getByTestId('user-email')).toBeVisible();
 
-  await page.unroute('**/api/overview*');
+  await page.unroute('**/dashboard');
   await page.getByTestId('retry').click();
   await expect(page.getByTestId('dashboard')).toBeVisible();
   await expect(error).toHaveCount(0);

@@ -84,11 +84,27 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .nest_service("/pkg", ServeDir::new(site.join("pkg")).precompressed_br().precompressed_gzip())
         .nest_service("/vendor", ServeDir::new(site.join("vendor")).precompressed_br().precompressed_gzip())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(form_error_redirect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session_layer))
         .layer(axum::middleware::from_fn_with_state(origins, auth::csrf_layer))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A form posted without WASM (the pages are server HTML) that fails is sent back to the
+/// page it came from, with the error in the address for the page to show. Leptos sets the
+/// `Location` for that but keeps the error's status (401, 422…), which a browser does not
+/// follow, so such a response becomes a 303 to the same place.
+async fn form_error_redirect(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let failed_form = !response.status().is_redirection()
+        && response.headers().contains_key("serverfnerror")
+        && response.headers().contains_key(axum::http::header::LOCATION);
+    if failed_form {
+        *response.status_mut() = axum::http::StatusCode::SEE_OTHER;
+    }
+    response
 }
 
 /// `tollgate serve`.

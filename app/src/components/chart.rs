@@ -9,13 +9,12 @@ use model::DayCount;
 #[component]
 pub fn UsageChart(series: Vec<DayCount>, option_json: String) -> impl IntoView {
     let total: f64 = series.iter().map(|d| d.value).sum();
-    let chart_ref = drawn_with(option_json);
     view! {
         <p class="text-sm text-slate-500" data-testid="chart-total">
             {format!("{} calls in 7 days", format_number(total))}
         </p>
-        <div node_ref=chart_ref id="api-calls-chart" data-testid="chart" class="mt-2 h-60 w-full min-w-0" role="img"
-             aria-label="Bar chart of API calls per day for the last 7 days; the numbers are in the table below."></div>
+        <ChartCanvas id="api-calls-chart".to_owned() testid="chart".to_owned() class="mt-2 h-60 w-full min-w-0".to_owned()
+             label="Bar chart of API calls per day for the last 7 days; the numbers are in the table below.".to_owned() option_json />
         <details class="mt-2 text-sm">
             <summary class="cursor-pointer text-slate-600 hover:text-slate-900">"Show the numbers"</summary>
             <table class="mt-2 w-full text-left" data-testid="chart-table">
@@ -37,10 +36,9 @@ pub fn UsageChart(series: Vec<DayCount>, option_json: String) -> impl IntoView {
 /// for when ECharts is not there.
 #[component]
 pub fn SeriesChart(series: Vec<DayCount>, option_json: String, #[prop(into)] label: String, #[prop(into)] id: String) -> impl IntoView {
-    let chart_ref = drawn_with(option_json);
     view! {
-        <div node_ref=chart_ref id=id data-testid="series-chart" class="h-48 w-full min-w-0" role="img"
-             aria-label=format!("Bar chart of {label} per day; the numbers are in the table below.")></div>
+        <ChartCanvas id testid="series-chart".to_owned() class="h-48 w-full min-w-0".to_owned()
+             label=format!("Bar chart of {label} per day; the numbers are in the table below.") option_json />
         <details class="mt-1 text-sm">
             <summary class="cursor-pointer text-slate-600 hover:text-slate-900">"Show the numbers"</summary>
             <table class="mt-2 w-full text-left">
@@ -57,8 +55,10 @@ pub fn SeriesChart(series: Vec<DayCount>, option_json: String, #[prop(into)] lab
     }
 }
 
-/// A node for a chart, drawn with `option_json` once it is in the browser's page.
-fn drawn_with(option_json: String) -> NodeRef<leptos::html::Div> {
+/// The chart's box, an island: the browser hands `option_json` to ECharts once the box
+/// is in the page. Everything around it (title, totals, the table) is server HTML.
+#[island]
+pub fn ChartCanvas(id: String, testid: String, class: String, label: String, option_json: String) -> impl IntoView {
     let chart_ref = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -68,7 +68,7 @@ fn drawn_with(option_json: String) -> NodeRef<leptos::html::Div> {
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = option_json;
-    chart_ref
+    view! { <div node_ref=chart_ref id=id data-testid=testid class=class role="img" aria-label=label></div> }
 }
 
 /// The ECharts option for a daily series, built with charming. Server only.

@@ -3,41 +3,15 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use model::{Role, SessionUser};
 
-/// The signed-in user, shared through context. Fetched with the page, and again whenever
-/// sign-in, sign-up or sign-out changes who is signed in (those navigate client-side, so
-/// the page is not reloaded).
+/// The signed-in user, shared through context; read on the server for the page being
+/// rendered. Sign-in, sign-up and sign-out are form posts that redirect, so each one
+/// renders a new page for the new session.
 #[derive(Clone, Copy)]
-pub struct SessionContext(pub Resource<Result<Option<SessionUser>, crate::error::AppError>>, RwSignal<u32>);
-
-impl SessionContext {
-    /// Fetches the signed-in user again.
-    pub fn changed(&self) {
-        self.1.update(|n| *n += 1);
-    }
-
-    /// Tracks session changes (sign-in, sign-out).
-    pub fn version(&self) -> u32 {
-        self.1.get()
-    }
-
-    /// Calls [`changed`](Self::changed) when `action` succeeds.
-    pub fn follow<S, T>(self, action: S)
-    where
-        S: Get<Value = Option<Result<T, crate::error::AppError>>> + Send + Sync + 'static,
-        T: 'static,
-    {
-        Effect::new(move |_| {
-            if matches!(action.get(), Some(Ok(_))) {
-                self.changed();
-            }
-        });
-    }
-}
+pub struct SessionContext(pub Resource<Result<Option<SessionUser>, crate::error::AppError>>);
 
 /// Provides the session context; called once at the app root.
 pub fn provide_session() {
-    let version = RwSignal::new(0u32);
-    provide_context(SessionContext(Resource::new(move || version.get(), |_| current_user()), version));
+    provide_context(SessionContext(Resource::new(|| (), |_| current_user())));
 }
 
 /// The top bar of every signed-in page: brand, navigation, who is signed in, sign-out.
@@ -46,7 +20,6 @@ pub fn Frame(children: Children) -> impl IntoView {
     let context = expect_context::<SessionContext>();
     let session = context.0;
     let sign_out = ServerAction::<SignOut>::new();
-    context.follow(sign_out.value());
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3">

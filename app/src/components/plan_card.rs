@@ -5,7 +5,6 @@ use model::PlanView;
 #[component]
 pub fn PlanCard(plan: PlanView, portal: String) -> impl IntoView {
     let upgradable = plan.has_higher_tier;
-    let modal = expect_context::<crate::components::upgrade_modal::UpgradeModal>();
     let features = plan.features.clone();
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="plan-title" data-testid="plan-card">
@@ -24,11 +23,11 @@ pub fn PlanCard(plan: PlanView, portal: String) -> impl IntoView {
                 }).collect_view()}
             </ul>
             <Show when=move || upgradable>
-                <button type="button" data-testid="upgrade-cta" on:click=move |_| modal.open(None)
+                <button type="button" data-testid="upgrade-cta" data-upgrade=""
                    class="mt-4 block w-full rounded-md bg-indigo-600 px-4 py-2 text-center text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2">
                     "Compare plans and upgrade"
                 </button>
-                <button type="button" data-testid="contact-sales" on:click=move |_| modal.open_sales()
+                <button type="button" data-testid="contact-sales" data-upgrade=crate::components::upgrade_modal::SALES
                    class="mt-2 block w-full rounded-md border border-slate-300 px-4 py-2 text-center text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500">
                     "Contact sales"
                 </button>

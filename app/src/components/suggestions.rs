@@ -1,14 +1,12 @@
 //! Upgrade suggestions as cards, coloured by urgency and saying it in words, and the
 //! notice of the account's upgrade request.
 
-use crate::components::upgrade_modal::UpgradeModal;
 use crate::components::when;
 use leptos::prelude::*;
 use model::{RequestStatus, UpgradeRequestView, UpgradeSuggestion, Urgency};
 
 #[component]
 pub fn SuggestionCards(suggestions: Vec<UpgradeSuggestion>, portal: String, request_pending: bool) -> impl IntoView {
-    let modal = expect_context::<UpgradeModal>();
     (!suggestions.is_empty()).then(|| view! {
         <section class="md:col-span-3" aria-labelledby="suggestions-title" data-testid="suggestions">
             <h2 id="suggestions-title" class="mb-2 font-semibold">"Suggested for you"</h2>
@@ -40,7 +38,7 @@ pub fn SuggestionCards(suggestions: Vec<UpgradeSuggestion>, portal: String, requ
                                 view! { <p class="mt-3 text-sm font-medium text-slate-600">"Your upgrade request is pending."</p> }.into_any()
                             } else {
                                 view! {
-                                    <button type="button" data-testid="suggestion-request" on:click=move |_| modal.open(Some(tier.clone()))
+                                    <button type="button" data-testid="suggestion-request" data-upgrade=tier
                                         class="mt-3 rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2">
                                         {format!("Request {}", s.suggested_tier_name)}
                                     </button>
@@ -72,7 +70,8 @@ pub fn RequestNotice(request: UpgradeRequestView) -> impl IntoView {
         ),
     };
     view! {
-        <div role="status" class=format!("mb-4 rounded-xl border px-4 py-3 text-sm {class}") data-testid="request-notice" data-status=request.status.as_str()>
+        <div role="status" class=format!("mb-4 rounded-xl border px-4 py-3 text-sm {class}") data-testid="request-notice" data-status=request.status.as_str()
+            data-request-pending=(request.status == RequestStatus::Pending).then(|| request.id.clone())>
             <span class="font-semibold">{request.status.label()}": "</span>{text}
         </div>
     }

@@ -5,7 +5,6 @@
 //! to whatever opened it.
 
 use crate::api::upgrade::{get_upgrade_options, RequestUpgrade};
-use crate::components::license::LicenseContext;
 use crate::components::tiers::{all_features, TierDetails};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -38,14 +37,15 @@ impl UpgradeModal {
     }
 }
 
-pub fn provide_upgrade_modal() {
-    provide_context(UpgradeModal { target: RwSignal::new(None) });
-}
-
-/// Where the modal is drawn; once per page, after the content.
-#[component]
+/// Where the modal is drawn, once per page after the content: an island. Any element
+/// with `data-upgrade` opens it, on this page's server HTML or in HTML swapped in later:
+/// `data-upgrade="pro"` preselects that tier, an empty value the next one up, and
+/// [`SALES`] the contact-sales form.
+#[island]
 pub fn UpgradeModalHost() -> impl IntoView {
-    let modal = expect_context::<UpgradeModal>();
+    let modal = UpgradeModal { target: RwSignal::new(None) };
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| dom::open_on_click(modal));
     move || modal.target.get().map(|target| view! { <Dialog target modal /> })
 }
 
@@ -94,7 +94,7 @@ fn Dialog(target: Option<String>, modal: UpgradeModal) -> impl IntoView {
 }
 
 /// The target that means "the first custom-priced tier".
-const SALES: &str = "*sales";
+pub const SALES: &str = "*sales";
 
 /// The tier to preselect: the one asked for, else the next tier up.
 fn initial_tier(options: &UpgradeOptions, target: Option<String>) -> String {
@@ -112,9 +112,7 @@ fn initial_tier(options: &UpgradeOptions, target: Option<String>) -> String {
 
 #[component]
 fn RequestForm(options: UpgradeOptions, target: Option<String>, modal: UpgradeModal) -> impl IntoView {
-    let license = expect_context::<LicenseContext>();
     let action = ServerAction::<RequestUpgrade>::new();
-    license.follow(action.value());
     let selected = RwSignal::new(initial_tier(&options, target));
     let tiers = StoredValue::new(options.tiers.clone());
     let tier = move || tiers.with_value(|t| t.iter().find(|t| t.id == selected.get()).cloned());
@@ -140,7 +138,11 @@ fn RequestForm(options: UpgradeOptions, target: Option<String>, modal: UpgradeMo
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         match action.value().get() {
-            Some(Ok(_)) => dom::focus("[role=dialog] [data-testid=modal-done]"),
+            Some(Ok(_)) => {
+                // The dashboard's live region shows the pending request.
+                dom::announce_license_changed();
+                dom::focus("[role=dialog] [data-testid=modal-done]");
+            }
             // A field to fix gets the focus, next to its message.
             Some(Err(AppError::Invalid { field, .. })) if field == "justification" || field == "contact_email" => {
                 dom::focus(&format!("[role=dialog] #{field}"));
@@ -297,6 +299,31 @@ mod dom {
 
     fn document() -> Option<web_sys::Document> {
         web_sys::window()?.document()
+    }
+
+    /// Opens the modal on a click on (or Enter on) any `data-upgrade` element.
+    pub fn open_on_click(modal: super::UpgradeModal) {
+        let Some(doc) = document() else { return };
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            let opener = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("[data-upgrade]").ok().flatten());
+            if let Some(opener) = opener {
+                ev.prevent_default();
+                let tier = opener.get_attribute("data-upgrade").filter(|t| !t.is_empty());
+                modal.open(tier);
+            }
+        });
+        let _ = doc.add_event_listener_with_callback("click", listener.as_ref().unchecked_ref());
+        listener.forget();
+    }
+
+    /// Tells the page's live region that the license (its request) changed.
+    pub fn announce_license_changed() {
+        if let (Some(window), Ok(event)) = (web_sys::window(), web_sys::Event::new(crate::islands::LICENSE_CHANGED)) {
+            let _ = window.dispatch_event(&event);
+        }
     }
 
     pub fn remember_opener() {

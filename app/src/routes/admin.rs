@@ -58,10 +58,7 @@ fn Forbidden() -> impl IntoView {
 
 #[component]
 fn Console() -> impl IntoView {
-    let create = ServerAction::<CreateServiceKey>::new();
     let accounts = Resource::new(|| (), |_| list_accounts());
-    let service_keys = Resource::new(move || create.version().get(), |_| list_service_keys());
-    let retry = Callback::new(move |()| accounts.refetch());
     view! {
         <main class="mx-auto max-w-6xl px-4 py-6" data-testid="admin-console">
             <h1 class="mb-4 text-xl font-semibold">"Admin console"</h1>
@@ -89,46 +86,57 @@ fn Console() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Err(error) => view! { <ErrorPanel error retry title="We couldn't load the accounts." /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error title="We couldn't load the accounts." /> }.into_any(),
                     })}
                 </Suspense>
             </section>
             <AwaitingSignIn />
             <WebhookEvents />
-            <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
-                <h2 id="svc-title" class="mb-1 font-semibold">"Service keys"</h2>
-                <p class="mb-3 text-sm text-slate-600">"For the operator's backend: they act for any account on the REST API."</p>
-                <ActionForm action=create>
-                    <div class="flex flex-col gap-2 md:flex-row">
-                        <input name="name" type="text" required maxlength="100" aria-label="Service key name" placeholder="billing backend"
-                               class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2" />
-                        <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700">"Create service key"</button>
-                    </div>
-                </ActionForm>
-                <div class="mt-2"><ActionError error=action_error(create.value()) /></div>
-                {move || create.value().get().and_then(Result::ok).map(|created| view! {
-                    <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900" data-testid="new-service-key">
-                        {created.plaintext}
-                    </p>
-                    <p class="mt-1 text-xs text-slate-500">"Copy it now: it will not be shown again."</p>
-                })}
-                <Suspense fallback=|| ()>
-                    <ul class="mt-3 space-y-1 text-sm">
-                        {move || service_keys.get().and_then(Result::ok).map(|keys| keys.into_iter().map(|k| view! {
-                            <li class="flex flex-wrap gap-x-3"><span class="font-medium">{k.name}</span><span class="font-mono text-slate-500">{format!("{}…", k.prefix)}</span>
-                                <span class="text-slate-500">{if k.revoked_at.is_some() { "revoked" } else { "active" }}</span></li>
-                        }).collect_view())}
-                    </ul>
-                </Suspense>
-            </section>
+            <ServiceKeys />
         </main>
+    }
+}
+
+/// Service keys for the operator's backend: a new key's plaintext is shown once, so
+/// this section is an island.
+#[island]
+pub fn ServiceKeys() -> impl IntoView {
+    let create = ServerAction::<CreateServiceKey>::new();
+    let service_keys = Resource::new(move || create.version().get(), |_| list_service_keys());
+    view! {
+    <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
+            <h2 id="svc-title" class="mb-1 font-semibold">"Service keys"</h2>
+            <p class="mb-3 text-sm text-slate-600">"For the operator's backend: they act for any account on the REST API."</p>
+            <ActionForm action=create>
+                <div class="flex flex-col gap-2 md:flex-row">
+                    <input name="name" type="text" required maxlength="100" aria-label="Service key name" placeholder="billing backend"
+                           class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2" />
+                    <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700">"Create service key"</button>
+                </div>
+            </ActionForm>
+            <div class="mt-2"><ActionError error=action_error(create.value()) /></div>
+            {move || create.value().get().and_then(Result::ok).map(|created| view! {
+                <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900" data-testid="new-service-key">
+                    {created.plaintext}
+                </p>
+                <p class="mt-1 text-xs text-slate-500">"Copy it now: it will not be shown again."</p>
+            })}
+            <Suspense fallback=|| ()>
+                <ul class="mt-3 space-y-1 text-sm">
+                    {move || service_keys.get().and_then(Result::ok).map(|keys| keys.into_iter().map(|k| view! {
+                        <li class="flex flex-wrap gap-x-3"><span class="font-medium">{k.name}</span><span class="font-mono text-slate-500">{format!("{}…", k.prefix)}</span>
+                            <span class="text-slate-500">{if k.revoked_at.is_some() { "revoked" } else { "active" }}</span></li>
+                    }).collect_view())}
+                </ul>
+            </Suspense>
+        </section>
     }
 }
 
 /// Owners created by a purchase who have not signed in: the admin issues each a
 /// single-use sign-in link (until email delivery sends it).
-#[component]
-fn AwaitingSignIn() -> impl IntoView {
+#[island]
+pub fn AwaitingSignIn() -> impl IntoView {
     let issue = ServerAction::<IssueSigninLink>::new();
     let waiting = Resource::new(|| (), |_| awaiting_signin());
     view! {
@@ -168,8 +176,8 @@ fn AwaitingSignIn() -> impl IntoView {
 const SELECT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm";
 
 /// What the billing providers sent, with what Tollgate did about it.
-#[component]
-fn WebhookEvents() -> impl IntoView {
+#[island]
+pub fn WebhookEvents() -> impl IntoView {
     let provider = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
     let events = Resource::new(move || (provider.get(), outcome.get()), |(p, o)| webhook_events(p, o));
@@ -240,7 +248,7 @@ fn RequestsInbox() -> impl IntoView {
                             {list.into_iter().map(|r| view! { <RequestItem request=r approve decline /> }).collect_view()}
                         </ul>
                     }.into_any(),
-                    Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| requests.refetch()) title="We couldn't load the requests." /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error title="We couldn't load the requests." /> }.into_any(),
                 })}
             </Transition>
         </main>

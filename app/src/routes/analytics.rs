@@ -26,23 +26,24 @@ pub fn AnalyticsPage() -> impl IntoView {
 
 #[component]
 fn Analytics() -> impl IntoView {
-    let days = RwSignal::new(30u32);
-    let data = Resource::new(move || days.get(), get_analytics);
+    // The period is in the address (`?days=90`), so it can be linked and needs no WASM.
+    let query = leptos_router::hooks::use_query_map();
+    let days = query.with_untracked(|q| q.get("days").and_then(|d| d.parse().ok())).filter(|d| *d == 90).unwrap_or(30u32);
+    let data = Resource::new(move || days, get_analytics);
     let button = move |n: u32| {
         view! {
-            <button type="button" aria-pressed=move || (days.get() == n).to_string() data-testid=format!("analytics-{n}")
-                on:click=move |_| days.set(n)
+            <button type="submit" name="days" value=n.to_string() aria-pressed=(days == n).to_string() data-testid=format!("analytics-{n}")
                 class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium aria-[pressed=true]:border-indigo-600 aria-[pressed=true]:bg-indigo-600 aria-[pressed=true]:text-white hover:bg-slate-100 aria-[pressed=true]:hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500">
                 {format!("{n} days")}
             </button>
         }
     };
     view! {
-        <div class="mb-4 flex gap-2" role="group" aria-label="Period">{button(30)}{button(90)}</div>
+        <form method="get" class="mb-4 flex gap-2" role="group" aria-label="Period">{button(30)}{button(90)}</form>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || data.get().map(|result| match result {
                 Ok(series) => view! { <Breakdown series=series.clone() /><Charts series /> }.into_any(),
-                Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| data.refetch()) title="We couldn't load the analytics." /> }.into_any(),
+                Err(error) => view! { <ErrorPanel error title="We couldn't load the analytics." /> }.into_any(),
             })}
         </Transition>
     }

@@ -12,34 +12,35 @@ use crate::components::status_header::LicenseHeader;
 use crate::components::suggestions::{RequestNotice, SuggestionCards};
 use crate::api::upgrade::SetAlertThreshold;
 use crate::components::frame::{action_error, ActionError};
+use crate::islands::LiveRegion;
 use leptos::prelude::*;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    // The dashboard follows the license context: it refreshes with it every 5 minutes,
-    // after an action that changes the license, and when a request is answered.
-    let license = expect_context::<LicenseContext>();
-    let overview = Resource::new(move || license.version(), |_| get_dashboard());
-    let refresh = Callback::new(move |()| license.changed());
+    // Server HTML; the live region around it refreshes it in place (every 5 minutes, on
+    // Refresh or Retry, after a request, and while one is pending).
+    let overview = Resource::new(|| (), |_| get_dashboard());
 
     view! {
         <Frame>
-            <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-slate-500">"Loading your usage…"</p> }>
-                {move || overview.get().map(|result| match result {
-                    Ok(data) => view! { <DashboardView data refresh /> }.into_any(),
-                    Err(error) => view! {
-                        <main class="mx-auto max-w-6xl px-4 py-6">
-                            <ErrorPanel error retry=refresh />
-                        </main>
-                    }.into_any(),
-                })}
-            </Transition>
+            <LiveRegion>
+                <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-slate-500">"Loading your usage…"</p> }>
+                    {move || overview.get().map(|result| match result {
+                        Ok(data) => view! { <DashboardView data /> }.into_any(),
+                        Err(error) => view! {
+                            <main class="mx-auto max-w-6xl px-4 py-6">
+                                <ErrorPanel error />
+                            </main>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </LiveRegion>
         </Frame>
     }
 }
 
 #[component]
-fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
+fn DashboardView(data: Dashboard) -> AnyView {
     let Dashboard { overview: data, chart_option, plan_history, suggestions } = data;
     let license = expect_context::<LicenseContext>();
     let notice = move || license.data.get().and_then(Result::ok).flatten().and_then(|l| l.notice);
@@ -65,8 +66,8 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
                     <button
                         type="button"
                         data-testid="refresh"
+                        data-action="refresh"
                         class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                        on:click=move |_| refresh.run(())
                     >
                         "Refresh"
                     </button>
@@ -103,9 +104,7 @@ fn DashboardView(data: Dashboard, refresh: Callback<()>) -> AnyView {
 /// The account's own alert thresholds (the `custom_alert_thresholds` feature).
 #[component]
 fn AlertThresholds(quotas: Vec<model::QuotaStatus>) -> impl IntoView {
-    let license = expect_context::<LicenseContext>();
     let save = ServerAction::<SetAlertThreshold>::new();
-    license.follow(save.value());
     let input = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm";
     view! {
         <ul class="mb-3 flex flex-wrap gap-2 text-xs" data-testid="alert-current">

@@ -1,9 +1,7 @@
 //! `/export`: the account's usage as CSV (the `exports` feature, Pro and up).
 
-use crate::api::upgrade::export_usage;
 use crate::components::frame::Frame;
 use crate::components::license::FeatureGate;
-use crate::error::AppError;
 use leptos::prelude::*;
 
 #[component]
@@ -21,68 +19,26 @@ pub fn ExportPage() -> impl IntoView {
     }
 }
 
+/// A plain form: the browser downloads the REST export (`usage.csv`) with the session's
+/// cookie, which enforces the same gate on the server.
 #[component]
 fn Exporter() -> impl IntoView {
-    let days = RwSignal::new(30u32);
-    let export = Action::new(move |days: &u32| export_usage(*days));
-    Effect::new(move |_| {
-        if let Some(Ok(csv)) = export.value().get() {
-            #[cfg(feature = "hydrate")]
-            download(&format!("usage-{}d.csv", days.get_untracked()), &csv);
-            #[cfg(not(feature = "hydrate"))]
-            let _ = csv;
-        }
-    });
-    let rows = move || match export.value().get() {
-        Some(Ok(csv)) => Some(Ok(csv.lines().count().saturating_sub(1))),
-        Some(Err(e)) => Some(Err::<usize, AppError>(e)),
-        None => None,
-    };
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-            <div class="flex flex-col gap-3 md:flex-row md:items-end">
+            <form method="get" action="/api/v1/users/me/usage.csv" class="flex flex-col gap-3 md:flex-row md:items-end">
                 <label class="flex flex-col text-sm">"Period"
-                    <select class="rounded-md border border-slate-300 bg-white px-3 py-2" data-testid="export-days"
-                        on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(30))>
+                    <select name="days" class="rounded-md border border-slate-300 bg-white px-3 py-2" data-testid="export-days">
                         <option value="7">"Last 7 days"</option>
                         <option value="30" selected>"Last 30 days"</option>
                         <option value="90">"Last 90 days"</option>
                     </select>
                 </label>
-                <button type="button" data-testid="export-download" disabled=move || export.pending().get()
-                    on:click=move |_| { export.dispatch(days.get()); }
-                    class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-60">
+                <button type="submit" data-testid="export-download"
+                    class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2">
                     "Download CSV"
                 </button>
-            </div>
-            {move || rows().map(|r| match r {
-                Ok(n) => view! { <p role="status" class="mt-3 text-sm text-green-800" data-testid="export-done">{format!("Downloaded {n} rows.")}</p> }.into_any(),
-                Err(e) => view! { <p role="alert" class="mt-3 text-sm text-red-800" data-testid="export-error">{e.to_string()}</p> }.into_any(),
-            })}
+            </form>
+            <p class="mt-3 text-sm text-slate-600">"One row per day and meter: day, meter, value."</p>
         </section>
-    }
-}
-
-/// Hands the CSV to the browser as a file download.
-#[cfg(feature = "hydrate")]
-fn download(name: &str, text: &str) {
-    use wasm_bindgen::JsCast;
-    let run = || -> Option<()> {
-        let document = web_sys::window()?.document()?;
-        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type("text/csv");
-        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-        let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-        let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
-        link.set_href(&url);
-        link.set_download(name);
-        document.body()?.append_child(&link).ok()?;
-        link.click();
-        link.remove();
-        web_sys::Url::revoke_object_url(&url).ok()
-    };
-    if run().is_none() {
-        leptos::logging::warn!("the browser refused the download");
     }
 }

@@ -20,6 +20,13 @@ struct KeyActions {
 
 #[component]
 pub fn KeysPage() -> impl IntoView {
+    view! { <Frame><KeysPanel /></Frame> }
+}
+
+/// The page's content, an island: creating or rotating a key shows its plaintext once,
+/// which must stay in the browser, and the list follows every change.
+#[island]
+pub fn KeysPanel() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let actions = KeyActions { rename: ServerAction::new(), rotate: ServerAction::new(), revoke: ServerAction::new() };
     let keys = Resource::new(
@@ -47,7 +54,6 @@ pub fn KeysPage() -> impl IntoView {
     });
 
     view! {
-        <Frame>
             <main class="mx-auto max-w-3xl px-4 py-6">
                 <h1 class="mb-1 text-xl font-semibold">"API keys"</h1>
                 <p class="mb-4 text-sm text-slate-600">
@@ -63,7 +69,6 @@ pub fn KeysPage() -> impl IntoView {
                     })}
                 </Transition>
             </main>
-        </Frame>
     }
 }
 

@@ -4,14 +4,12 @@
 use crate::api::upgrade::get_plans;
 use crate::components::frame::{Frame, SessionContext};
 use crate::components::tiers::{all_features, TierDetails};
-use crate::components::upgrade_modal::UpgradeModal;
 use leptos::prelude::*;
 
 #[component]
 pub fn PlansPage() -> impl IntoView {
     let plans = Resource::new(|| (), |_| get_plans());
     let session = expect_context::<SessionContext>().0;
-    let modal = expect_context::<UpgradeModal>();
     view! {
         <Frame>
             <main class="mx-auto max-w-6xl px-4 py-6" data-testid="plans-page">
@@ -35,7 +33,7 @@ pub fn PlansPage() -> impl IntoView {
                                                 <div class="mt-auto pt-4">
                                                     {if signed_in && !entry {
                                                         view! {
-                                                            <button type="button" on:click=move |_| modal.open(Some(id.clone()))
+                                                            <button type="button" data-upgrade=id
                                                                 class="w-full rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2">
                                                                 {if sales { "Contact sales" } else { "Request this plan" }}
                                                             </button>

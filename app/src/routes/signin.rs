@@ -1,7 +1,7 @@
 //! `/signin` and `/signup`.
 
 use crate::api::auth::{signup_enabled, SignIn, SignUp};
-use crate::components::frame::{action_error, ActionError, SessionContext};
+use crate::components::frame::{action_error, ActionError};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -27,7 +27,6 @@ pub(crate) fn AuthCard(title: &'static str, children: Children) -> impl IntoView
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
-    expect_context::<SessionContext>().follow(action.value());
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     let pending = action.pending();
@@ -35,7 +34,7 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <AuthCard title="Sign in">
             <ActionForm action>
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <div class="space-y-4">
                     <div>
                         <label for="email" class="block text-sm font-medium">"Email"</label>
@@ -67,7 +66,6 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    expect_context::<SessionContext>().follow(action.value());
     let pending = action.pending();
     view! {
         <AuthCard title="Create your account">

@@ -3,19 +3,29 @@
 
 use super::signin::{AuthCard, BUTTON, INPUT};
 use crate::api::billing::RedeemLink;
-use crate::components::frame::{action_error, ActionError, SessionContext};
+use crate::components::frame::{action_error, ActionError};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn WelcomePage() -> impl IntoView {
-    let action = ServerAction::<RedeemLink>::new();
-    expect_context::<SessionContext>().follow(action.value());
     let query = use_query_map();
-    let token = move || query.with(|q| q.get("token").unwrap_or_default());
-    let pending = action.pending();
+    let token = query.with_untracked(|q| q.get("token").unwrap_or_default());
     view! {
         <AuthCard title="Welcome to Tollgate">
+            <WelcomeForm token />
+        </AuthCard>
+    }
+}
+
+/// The password form and, once it is set, the first API key: shown once, so it stays in
+/// the browser (an island) rather than surviving a redirect.
+#[island]
+pub fn WelcomeForm(token: String) -> impl IntoView {
+    let action = ServerAction::<RedeemLink>::new();
+    let pending = action.pending();
+    let token = StoredValue::new(token);
+    view! {
             {move || match action.value().get() {
                 Some(Ok(first_key)) => view! {
                     <div data-testid="welcome-done" class="space-y-3">
@@ -32,7 +42,7 @@ pub fn WelcomePage() -> impl IntoView {
                 }.into_any(),
                 _ => view! {
                     <ActionForm action>
-                        <input type="hidden" name="token" prop:value=token />
+                        <input type="hidden" name="token" value=token.get_value() />
                         <div class="space-y-4">
                             <p class="text-sm text-slate-600">"Thanks for your purchase. Choose a password to finish setting up your account."</p>
                             <div>
@@ -49,6 +59,5 @@ pub fn WelcomePage() -> impl IntoView {
                     </ActionForm>
                 }.into_any(),
             }}
-        </AuthCard>
     }
 }

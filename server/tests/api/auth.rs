@@ -229,3 +229,34 @@ async fn bad_sign_in_input_is_refused_without_panics_or_leaks() {
     assert!(response.text().await.expect("body").contains("malformed"));
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+/// The sign-in page is server HTML: its form posts without WASM, and a wrong password must
+/// bring the browser back to the form with the message, not leave it on a JSON error.
+#[tokio::test]
+async fn a_failed_form_post_from_a_page_goes_back_to_it_with_the_error() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let page = format!("{}/signin?next=%2Fkeys", app.base);
+    let response = app
+        .client
+        .post(format!("{}/api/session/sign_in", app.base))
+        .header(ORIGIN, &app.base)
+        .header(REFERER, &page)
+        .header(reqwest::header::ACCEPT, "text/html")
+        .form(&[("email", OWNER.0), ("password", "not the password")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303, "a browser follows only a redirect");
+    let location = response.headers()[LOCATION].to_str().expect("location").to_owned();
+    assert!(location.starts_with(&page) && location.contains("__err="), "{location}");
+    assert!(session_cookie(response.headers()).is_none(), "no session for a wrong password");
+
+    // The page it goes back to shows the message by the form.
+    let html = app.client.get(&location).send().await.expect("page").text().await.expect("body");
+    assert!(html.contains("data-testid=\"signin-error\"") && html.contains("wrong email or password"), "{html}");
+
+    // A script's call (no text/html) keeps its status and JSON body.
+    let script = app.server_fn(None, "session/sign_in", &[("email", OWNER.0), ("password", "not the password")]).await;
+    assert_eq!(script.status(), 401);
+}
