@@ -34,10 +34,6 @@ impl AccountLicense {
         }
         Some(access)
     }
-
-    pub fn pending_request(&self) -> Option<&UpgradeRequestView> {
-        self.notice.as_ref().filter(|n| n.status == RequestStatus::Pending)
-    }
 }
 
 #[cfg(feature = "ssr")]

@@ -25,11 +25,6 @@ impl UpgradeModal {
         self.target.set(Some(tier));
     }
 
-    /// Opens it on the first custom-priced tier: the contact-sales form.
-    pub fn open_sales(&self) {
-        self.open(Some(SALES.to_owned()));
-    }
-
     pub fn close(&self) {
         self.target.set(None);
         #[cfg(feature = "hydrate")]

@@ -231,7 +231,8 @@ pub fn WebhookEvents() -> impl IntoView {
 fn RequestsInbox() -> impl IntoView {
     let approve = ServerAction::<ApproveRequest>::new();
     let decline = ServerAction::<DeclineRequest>::new();
-    let requests = Resource::new(move || (approve.version().get(), decline.version().get()), |_| list_upgrade_requests());
+    // Server HTML: approving or declining posts the form and renders the page again.
+    let requests = Resource::new(|| (), |_| list_upgrade_requests());
     view! {
         <main class="mx-auto max-w-6xl px-4 py-6" data-testid="requests-inbox">
             <h1 class="mb-1 text-xl font-semibold">"Upgrade requests"</h1>
