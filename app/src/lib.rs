@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/export") view=routes::export::ExportPage ssr=SsrMode::Async />
                 <Route path=path!("/analytics") view=routes::analytics::AnalyticsPage ssr=SsrMode::Async />
                 <Route path=path!("/plans") view=routes::plans::PlansPage ssr=SsrMode::Async />
+                <Route path=path!("/upgrade") view=routes::upgrade::UpgradePage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -93,6 +93,13 @@ test('screenshots at 390px of the sign-in and keys pages', async ({ page }) => {
   await page.getByTestId('key-name').fill('phone screenshot');
   await page.getByTestId('create-key').click();
   await expect(page.getByTestId('new-key')).toBeVisible();
+  // Rotating shows the replacement once, in the same place; the list gains it.
+  const first = await page.getByTestId('new-key-value').inputValue();
+  const rotated = page.getByTestId('key-item').filter({ hasText: 'phone screenshot' }).first();
+  await rotated.getByRole('button', { name: 'Rotate' }).click();
+  await expect(page.getByTestId('new-key-value')).not.toHaveValue(first);
+  await expect(page.getByTestId('new-key-value')).toHaveValue(/^tg_live_/);
+  await expect(page.getByTestId('key-item').filter({ hasText: 'phone screenshot' })).toHaveCount(2);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: 'screenshots/keys-390.png', fullPage: true });

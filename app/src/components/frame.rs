@@ -97,3 +97,13 @@ where
         _ => None,
     })
 }
+
+/// Where a form sent by a live region shows a refusal that is not about one field: hidden
+/// until then (see [`crate::islands::LiveRegion`]).
+#[component]
+pub fn FormError(#[prop(optional)] testid: &'static str, #[prop(optional)] class: &'static str) -> impl IntoView {
+    view! {
+        <p data-error-for="" hidden data-testid=if testid.is_empty() { "action-error" } else { testid }
+           class=format!("rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 {class}")></p>
+    }
+}

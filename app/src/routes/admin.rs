@@ -3,7 +3,9 @@
 use crate::api::upgrade::{list_upgrade_requests, ApproveRequest, DeclineRequest};
 use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, webhook_events, CreateServiceKey, IssueSigninLink};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::frame::{action_error, ActionError, Frame, SessionContext};
+use crate::components::frame::{action_error, ActionError, FormError, Frame, SessionContext};
+use crate::islands::LiveRegion;
+use leptos::server_fn::ServerFn;
 use crate::components::when;
 use leptos::prelude::*;
 use model::Role;
@@ -60,6 +62,7 @@ fn Forbidden() -> impl IntoView {
 fn Console() -> impl IntoView {
     let accounts = Resource::new(|| (), |_| list_accounts());
     view! {
+        <LiveRegion>
         <main class="mx-auto max-w-6xl px-4 py-6" data-testid="admin-console">
             <h1 class="mb-4 text-xl font-semibold">"Admin console"</h1>
             <section class="mb-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="accounts-title">
@@ -94,33 +97,31 @@ fn Console() -> impl IntoView {
             <WebhookEvents />
             <ServiceKeys />
         </main>
+        </LiveRegion>
     }
 }
 
-/// Service keys for the operator's backend: a new key's plaintext is shown once, so
-/// this section is an island.
-#[island]
-pub fn ServiceKeys() -> impl IntoView {
-    let create = ServerAction::<CreateServiceKey>::new();
-    let service_keys = Resource::new(move || create.version().get(), |_| list_service_keys());
+/// Service keys for the operator's backend. A new key's plaintext is shown once: the live
+/// region puts the server function's answer into the hidden slot.
+#[component]
+fn ServiceKeys() -> impl IntoView {
+    let service_keys = Resource::new(|| (), |_| list_service_keys());
     view! {
-    <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
+        <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="svc-title">
             <h2 id="svc-title" class="mb-1 font-semibold">"Service keys"</h2>
             <p class="mb-3 text-sm text-slate-600">"For the operator's backend: they act for any account on the REST API."</p>
-            <ActionForm action=create>
+            <form action=CreateServiceKey::url() method="post" data-enhance="" data-reveal="service-key">
                 <div class="flex flex-col gap-2 md:flex-row">
                     <input name="name" type="text" required maxlength="100" aria-label="Service key name" placeholder="billing backend"
                            class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2" />
-                    <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700">"Create service key"</button>
+                    <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700 disabled:opacity-60">"Create service key"</button>
                 </div>
-            </ActionForm>
-            <div class="mt-2"><ActionError error=action_error(create.value()) /></div>
-            {move || create.value().get().and_then(Result::ok).map(|created| view! {
-                <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900" data-testid="new-service-key">
-                    {created.plaintext}
-                </p>
+                <FormError class="mt-2" />
+            </form>
+            <div data-reveal-slot="service-key" hidden>
+                <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900" data-testid="new-service-key" data-json="plaintext"></p>
                 <p class="mt-1 text-xs text-slate-500">"Copy it now: it will not be shown again."</p>
-            })}
+            </div>
             <Suspense fallback=|| ()>
                 <ul class="mt-3 space-y-1 text-sm">
                     {move || service_keys.get().and_then(Result::ok).map(|keys| keys.into_iter().map(|k| view! {
@@ -134,10 +135,9 @@ pub fn ServiceKeys() -> impl IntoView {
 }
 
 /// Owners created by a purchase who have not signed in: the admin issues each a
-/// single-use sign-in link (until email delivery sends it).
-#[island]
-pub fn AwaitingSignIn() -> impl IntoView {
-    let issue = ServerAction::<IssueSigninLink>::new();
+/// single-use sign-in link (until email delivery sends it), shown once.
+#[component]
+fn AwaitingSignIn() -> impl IntoView {
     let waiting = Resource::new(|| (), |_| awaiting_signin());
     view! {
         <section class="mb-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="awaiting-title" data-testid="awaiting-signin">
@@ -149,56 +149,63 @@ pub fn AwaitingSignIn() -> impl IntoView {
                     Ok(list) => view! {
                         <ul class="divide-y divide-slate-100 text-sm">
                             {list.into_iter().map(|w| view! {
-                                <li class="flex flex-col gap-2 py-2 md:flex-row md:items-center md:justify-between">
+                                <li class="flex flex-col gap-2 py-2 md:flex-row md:items-center md:justify-between" data-testid="awaiting-item">
                                     <span><span class="font-medium">{w.email}</span>" · "{w.account_name}" · since "{when(&w.created_at)}</span>
-                                    <ActionForm action=issue>
+                                    <form action=IssueSigninLink::url() method="post" data-enhance="" data-reveal="signin-link">
                                         <input type="hidden" name="user_id" value=w.user_id />
-                                        <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100">"Create sign-in link"</button>
-                                    </ActionForm>
+                                        <button type="submit" data-testid="issue-link" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100 disabled:opacity-60">"Create sign-in link"</button>
+                                        <FormError class="mt-2" />
+                                    </form>
                                 </li>
                             }).collect_view()}
                         </ul>
                     }.into_any(),
-                    Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| waiting.refetch()) title="We couldn't load the list." /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error title="We couldn't load the list." /> }.into_any(),
                 })}
             </Suspense>
-            <div class="mt-2"><ActionError error=action_error(issue.value()) /></div>
-            {move || issue.value().get().and_then(Result::ok).map(|path| view! {
+            <div data-reveal-slot="signin-link" hidden>
                 <p role="status" class="mt-3 break-all rounded-md bg-green-50 px-3 py-2 font-mono text-sm text-green-900">
-                    <a href=path.clone() data-testid="signin-link">{path.clone()}</a>
+                    <a href="" data-testid="signin-link" data-json=""></a>
                 </p>
                 <p class="mt-1 text-xs text-slate-500">"Send this link to the customer (prefix it with this site's address). It is shown once."</p>
-            })}
+            </div>
         </section>
     }
 }
 
 const SELECT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm";
 
-/// What the billing providers sent, with what Tollgate did about it.
-#[island]
-pub fn WebhookEvents() -> impl IntoView {
-    let provider = RwSignal::new(String::new());
-    let outcome = RwSignal::new(String::new());
-    let events = Resource::new(move || (provider.get(), outcome.get()), |(p, o)| webhook_events(p, o));
+/// What the billing providers sent, with what Tollgate did about it. The filters are a GET
+/// form (`?provider=&outcome=`) that the live region applies in place as they change.
+#[component]
+fn WebhookEvents() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let (provider, outcome) = query.with_untracked(|q| (q.get("provider").unwrap_or_default(), q.get("outcome").unwrap_or_default()));
+    let filter = (provider.clone(), outcome.clone());
+    let events = Resource::new(move || filter.clone(), |(p, o)| webhook_events(p, o));
+    let option = move |value: &'static str, label: &'static str, chosen: &str| {
+        let selected = value == chosen;
+        view! { <option value=value selected=selected>{label}</option> }
+    };
     view! {
         <section class="mb-6 overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="webhooks-title" data-testid="webhook-events">
             <h2 id="webhooks-title" class="mb-1 font-semibold">"Billing webhooks"</h2>
             <p class="mb-3 text-sm text-slate-600">"Events from Whop and Stripe with valid signatures, newest first. Forged or stale requests are only counted (tollgate_webhook_rejected_total). Raw bodies are kept for 30 days."</p>
-            <div class="mb-3 flex flex-wrap gap-3 text-sm">
+            <form method="get" action="/admin" data-enhance="" class="mb-3 flex flex-wrap items-center gap-3 text-sm">
                 <label class="flex items-center gap-2">"Provider"
-                    <select class=SELECT data-testid="filter-provider" on:change=move |ev| provider.set(event_target_value(&ev))>
-                        <option value="">"All"</option><option value="whop">"Whop"</option><option value="stripe">"Stripe"</option>
+                    <select name="provider" class=SELECT data-testid="filter-provider" data-autosubmit="">
+                        {[("", "All"), ("whop", "Whop"), ("stripe", "Stripe")].into_iter().map(|(v, l)| option(v, l, &provider)).collect_view()}
                     </select>
                 </label>
                 <label class="flex items-center gap-2">"Outcome"
-                    <select class=SELECT data-testid="filter-outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
-                        <option value="">"All"</option>
-                        {["applied", "provisioned", "ignored", "stale", "unmatched"].into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
+                    <select name="outcome" class=SELECT data-testid="filter-outcome" data-autosubmit="">
+                        {[("", "All"), ("applied", "applied"), ("provisioned", "provisioned"), ("ignored", "ignored"), ("stale", "stale"), ("unmatched", "unmatched")]
+                            .into_iter().map(|(v, l)| option(v, l, &outcome)).collect_view()}
                     </select>
                 </label>
-            </div>
-            <Transition fallback=|| ()>
+                <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100">"Apply"</button>
+            </form>
+            <Suspense fallback=|| ()>
                 {move || events.get().map(|result| match result {
                     Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500">"No events."</p> }.into_any(),
                     Ok(list) => view! {
@@ -220,9 +227,9 @@ pub fn WebhookEvents() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(error) => view! { <ErrorPanel error retry=Callback::new(move |()| events.refetch()) title="We couldn't load the events." /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error title="We couldn't load the events." /> }.into_any(),
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }

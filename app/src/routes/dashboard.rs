@@ -55,7 +55,7 @@ fn DashboardView(data: Dashboard) -> AnyView {
     let quotas_for_alerts = data.quotas.clone();
     view! {
         <LicenseHeader license=data.license.clone() plan=data.plan.clone() portal=data.billing_portal_url.clone() />
-        <main class="mx-auto max-w-6xl px-4 py-6" data-testid="dashboard">
+        <main class="mx-auto max-w-6xl px-4 py-6" data-testid="dashboard" data-auto-refresh="">
             <div class="mb-4 flex flex-wrap items-baseline justify-between gap-2">
                 <h1 class="text-xl font-semibold">"Your usage"</h1>
                 <div class="flex items-center gap-3">

@@ -1,102 +1,62 @@
 //! `/keys`: the account's API keys. Owners create, rename, rotate and revoke them; members
 //! see the list. A new key's plaintext is shown once, with a copy button.
+//!
+//! Server HTML in a live region: each form is sent by the browser, the list is read again,
+//! and a new key's plaintext goes from the server function's answer into the page.
 
 use crate::api::keys::{list_keys, CreateKey, KeyList, RenameKey, RevokeKey, RotateKey};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::frame::{action_error, ActionError, Frame};
+use crate::components::frame::{FormError, Frame};
 use crate::components::when;
+use crate::islands::LiveRegion;
 use leptos::prelude::*;
-use model::{ApiKeyView, CreatedKey, KeyKind};
+use leptos::server_fn::ServerFn;
+use model::{ApiKeyView, KeyKind};
 
 const INPUT: &str = "block w-full rounded-md border border-slate-300 px-3 py-2 text-base focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
 const SMALL_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500";
 
-#[derive(Clone, Copy)]
-struct KeyActions {
-    rename: ServerAction<RenameKey>,
-    rotate: ServerAction<RotateKey>,
-    revoke: ServerAction<RevokeKey>,
-}
-
 #[component]
 pub fn KeysPage() -> impl IntoView {
-    view! { <Frame><KeysPanel /></Frame> }
-}
-
-/// The page's content, an island: creating or rotating a key shows its plaintext once,
-/// which must stay in the browser, and the list follows every change.
-#[island]
-pub fn KeysPanel() -> impl IntoView {
-    let create = ServerAction::<CreateKey>::new();
-    let actions = KeyActions { rename: ServerAction::new(), rotate: ServerAction::new(), revoke: ServerAction::new() };
-    let keys = Resource::new(
-        move || (create.version().get(), actions.rename.version().get(), actions.rotate.version().get(), actions.revoke.version().get()),
-        |_| list_keys(),
-    );
-    let retry = Callback::new(move |()| keys.refetch());
-
-    // The key to show once: the latest one created or rotated.
-    let fresh = RwSignal::new(None::<CreatedKey>);
-    Effect::new(move |_| {
-        if let Some(Ok(created)) = create.value().get() {
-            fresh.set(Some(created));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(created)) = actions.rotate.value().get() {
-            fresh.set(Some(created));
-        }
-    });
-    let errors = Signal::derive(move || {
-        action_error(actions.rename.value()).get()
-            .or_else(|| action_error(actions.rotate.value()).get())
-            .or_else(|| action_error(actions.revoke.value()).get())
-    });
-
+    let keys = Resource::new(|| (), |_| list_keys());
     view! {
-            <main class="mx-auto max-w-3xl px-4 py-6">
-                <h1 class="mb-1 text-xl font-semibold">"API keys"</h1>
-                <p class="mb-4 text-sm text-slate-600">
-                    "Send a key as " <code class="rounded bg-slate-100 px-1">"Authorization: Bearer tg_…"</code>
-                    ". Tollgate stores only a hash of each key, so a key can be shown only once."
-                </p>
-                {move || fresh.get().map(|created| view! { <NewKey created dismiss=move || fresh.set(None) /> })}
-                <ActionError error=errors />
-                <Transition fallback=|| view! { <p class="text-slate-500">"Loading keys…"</p> }>
-                    {move || keys.get().map(|result| match result {
-                        Ok(list) => view! { <KeyListView list create actions /> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error retry title="We couldn't load your keys." /> }.into_any(),
-                    })}
-                </Transition>
-            </main>
+        <Frame>
+            <LiveRegion>
+                <main class="mx-auto max-w-3xl px-4 py-6">
+                    <h1 class="mb-1 text-xl font-semibold">"API keys"</h1>
+                    <p class="mb-4 text-sm text-slate-600">
+                        "Send a key as " <code class="rounded bg-slate-100 px-1">"Authorization: Bearer tg_…"</code>
+                        ". Tollgate stores only a hash of each key, so a key can be shown only once."
+                    </p>
+                    <NewKey />
+                    <Suspense fallback=|| ()>
+                        {move || keys.get().map(|result| match result {
+                            Ok(list) => view! { <KeyListView list /> }.into_any(),
+                            Err(error) => view! { <ErrorPanel error title="We couldn't load your keys." /> }.into_any(),
+                        })}
+                    </Suspense>
+                </main>
+            </LiveRegion>
+        </Frame>
     }
 }
 
+/// Where a key created or rotated just now is shown, once: the live region fills it from
+/// the server function's answer, which only the browser ever holds.
 #[component]
-fn NewKey(created: CreatedKey, dismiss: impl Fn() + Send + Sync + 'static) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let plaintext = created.plaintext.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&plaintext);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &plaintext;
-        copied.set(true);
-    };
+fn NewKey() -> impl IntoView {
     view! {
-        <section role="status" data-testid="new-key" class="mb-4 rounded-xl border border-green-300 bg-green-50 p-4">
-            <h2 class="font-semibold text-green-900">{format!("Your new key “{}”", created.key.name)}</h2>
+        <section role="status" data-testid="new-key" data-reveal-slot="new-key" hidden class="mb-4 rounded-xl border border-green-300 bg-green-50 p-4">
+            <h2 class="font-semibold text-green-900">"Your new key “"<span data-json="key.name"></span>"”"</h2>
             <p class="mt-1 text-sm text-green-900">"Copy it now: it will not be shown again."</p>
             <div class="mt-3 flex flex-col gap-2 md:flex-row">
-                <input readonly aria-label="The new API key" data-testid="new-key-value" prop:value=created.plaintext.clone()
+                <input readonly aria-label="The new API key" data-testid="new-key-value" data-json="plaintext" data-copy-source=""
                        class="min-w-0 flex-1 rounded-md border border-green-300 bg-white px-3 py-2 font-mono text-sm" />
                 <div class="flex gap-2">
-                    <button type="button" data-testid="copy-key" on:click=copy class="rounded-md bg-green-700 px-3 py-2 text-sm font-semibold text-white hover:bg-green-800 focus:outline-none focus:ring-2 focus:ring-green-600">
-                        {move || if copied.get() { "Copied" } else { "Copy" }}
+                    <button type="button" data-testid="copy-key" data-copy="" class="rounded-md bg-green-700 px-3 py-2 text-sm font-semibold text-white hover:bg-green-800 focus:outline-none focus:ring-2 focus:ring-green-600">
+                        "Copy"
                     </button>
-                    <button type="button" on:click=move |_| dismiss() class=SMALL_BUTTON>"Done"</button>
+                    <button type="button" data-dismiss="" class=SMALL_BUTTON>"Done"</button>
                 </div>
             </div>
         </section>
@@ -104,7 +64,7 @@ fn NewKey(created: CreatedKey, dismiss: impl Fn() + Send + Sync + 'static) -> im
 }
 
 #[component]
-fn KeyListView(list: KeyList, create: ServerAction<CreateKey>, actions: KeyActions) -> impl IntoView {
+fn KeyListView(list: KeyList) -> impl IntoView {
     let KeyList { keys, can_manage, now } = list;
     let empty = keys.is_empty();
     view! {
@@ -115,7 +75,7 @@ fn KeyListView(list: KeyList, create: ServerAction<CreateKey>, actions: KeyActio
         }>
             <section class="mb-6 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="create-title">
                 <h2 id="create-title" class="mb-3 font-semibold">"Create a key"</h2>
-                <ActionForm action=create>
+                <form action=CreateKey::url() method="post" data-enhance="" data-reveal="new-key">
                     <div class="flex flex-col gap-3 md:flex-row md:items-end">
                         <div class="flex-1">
                             <label for="key-name" class="block text-sm font-medium">"Name"</label>
@@ -130,24 +90,24 @@ fn KeyListView(list: KeyList, create: ServerAction<CreateKey>, actions: KeyActio
                             </select>
                         </div>
                         <button type="submit" data-testid="create-key"
-                            class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500">
+                            class="rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 disabled:opacity-60">
                             "Create key"
                         </button>
                     </div>
-                    <div class="mt-2"><ActionError error=action_error(create.value()) testid="create-error" /></div>
-                </ActionForm>
+                    <FormError testid="create-error" class="mt-2" />
+                </form>
             </section>
         </Show>
         <Show when=move || !empty fallback=|| view! { <p class="text-slate-500" data-testid="no-keys">"No keys yet."</p> }>
             <ul class="space-y-3" data-testid="key-list">
-                {keys.clone().into_iter().map(|key| view! { <KeyItem key now can_manage actions /> }).collect_view()}
+                {keys.clone().into_iter().map(|key| view! { <KeyItem key now can_manage /> }).collect_view()}
             </ul>
         </Show>
     }
 }
 
 #[component]
-fn KeyItem(key: ApiKeyView, now: chrono::DateTime<chrono::Utc>, can_manage: bool, actions: KeyActions) -> impl IntoView {
+fn KeyItem(key: ApiKeyView, now: chrono::DateTime<chrono::Utc>, can_manage: bool) -> impl IntoView {
     let active = key.is_active(now);
     let (status, badge) = match (key.revoked_at, key.expires_at) {
         (Some(_), _) => ("Revoked", "bg-red-100 text-red-800"),
@@ -162,6 +122,7 @@ fn KeyItem(key: ApiKeyView, now: chrono::DateTime<chrono::Utc>, can_manage: bool
     };
     let manage = can_manage && active;
     let (rename_id, rotate_id, revoke_id) = (key.id.clone(), key.id.clone(), key.id.clone());
+    let (rename, rotate, revoke) = (RenameKey::url(), RotateKey::url(), RevokeKey::url());
     view! {
         <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="key-item" data-key-id=key.id.clone() data-status=status>
             <div class="flex flex-wrap items-center justify-between gap-2">
@@ -177,15 +138,15 @@ fn KeyItem(key: ApiKeyView, now: chrono::DateTime<chrono::Utc>, can_manage: bool
             </dl>
             {manage.then(|| view! {
                 <div class="mt-3 flex flex-col gap-2 border-t border-slate-100 pt-3 md:flex-row md:flex-wrap md:items-center">
-                    <ActionForm action=actions.rename>
+                    <form action=rename method="post" data-enhance="">
                         <input type="hidden" name="id" value=rename_id />
                         <div class="flex gap-2">
                             <input name="name" type="text" required maxlength="100" aria-label="New name" placeholder="New name"
                                    class="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
                             <button type="submit" class=SMALL_BUTTON>"Rename"</button>
                         </div>
-                    </ActionForm>
-                    <ActionForm action=actions.rotate>
+                    </form>
+                    <form action=rotate method="post" data-enhance="" data-reveal="new-key">
                         <input type="hidden" name="id" value=rotate_id />
                         <div class="flex gap-2">
                             <select name="grace_minutes" aria-label="Keep the old key working for" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm">
@@ -195,14 +156,15 @@ fn KeyItem(key: ApiKeyView, now: chrono::DateTime<chrono::Utc>, can_manage: bool
                             </select>
                             <button type="submit" class=SMALL_BUTTON>"Rotate"</button>
                         </div>
-                    </ActionForm>
-                    <ActionForm action=actions.revoke>
+                    </form>
+                    <form action=revoke method="post" data-enhance="">
                         <input type="hidden" name="id" value=revoke_id />
                         <button type="submit" data-testid="revoke-key"
                             class="rounded-md border border-red-300 bg-white px-2.5 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 focus:outline-none focus:ring-2 focus:ring-red-500">
                             "Revoke"
                         </button>
-                    </ActionForm>
+                    </form>
+                    <FormError class="md:basis-full" />
                 </div>
             })}
         </li>

@@ -10,3 +10,4 @@ pub mod welcome;
 pub mod analytics;
 pub mod export;
 pub mod plans;
+pub mod upgrade;
