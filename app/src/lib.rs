@@ -44,7 +44,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::frame::provide_session();
-    components::license::provide_license();
     view! {
         <Stylesheet id="leptos" href="/pkg/tollgate.css" />
         <Link rel="icon" href="/favicon.svg" />

@@ -1,25 +1,30 @@
-use crate::api::auth::{current_user, SignOut};
+use crate::api::auth::SignOut;
+use leptos::server_fn::ServerFn;
 use leptos::prelude::*;
-use leptos_router::components::A;
+
+const NAV_LINK: &str = "rounded px-2 py-1 text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:bg-slate-100 aria-[current=page]:font-semibold aria-[current=page]:text-slate-900";
 use model::{Role, SessionUser};
 
-/// The signed-in user, shared through context; read on the server for the page being
-/// rendered. Sign-in, sign-up and sign-out are form posts that redirect, so each one
-/// renders a new page for the new session.
-#[derive(Clone, Copy)]
-pub struct SessionContext(pub Resource<Result<Option<SessionUser>, crate::error::AppError>>);
+/// The signed-in user, shared through context: read on the server for the page being
+/// rendered, from the session the server's middleware resolved before the page. Sign-in,
+/// sign-up and sign-out are form posts that redirect, so each one renders a new page for
+/// the new session.
+#[derive(Clone)]
+pub struct SessionContext(pub Option<SessionUser>);
 
 /// Provides the session context; called once at the app root.
 pub fn provide_session() {
-    provide_context(SessionContext(Resource::new(|| (), |_| current_user())));
+    #[cfg(feature = "ssr")]
+    let user = crate::state::current_viewer().map(|viewer| viewer.public());
+    #[cfg(not(feature = "ssr"))]
+    let user = None;
+    provide_context(SessionContext(user));
 }
 
 /// The top bar of every signed-in page: brand, navigation, who is signed in, sign-out.
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
-    let context = expect_context::<SessionContext>();
-    let session = context.0;
-    let sign_out = ServerAction::<SignOut>::new();
+    let user = expect_context::<SessionContext>().0;
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3">
@@ -27,12 +32,10 @@ pub fn Frame(children: Children) -> impl IntoView {
                     <span class="inline-block h-6 w-6 rounded-md bg-indigo-600" aria-hidden="true"></span>
                     "Tollgate"
                 </a>
-                <Suspense fallback=|| ()>
-                    {move || session.get().map(|user| match user {
-                        Ok(Some(user)) => view! { <UserMenu user sign_out /> }.into_any(),
-                        _ => view! { <a href="/signin" class="text-sm font-medium text-indigo-700 hover:underline">"Sign in"</a> }.into_any(),
-                    })}
-                </Suspense>
+                {match user {
+                    Some(user) => view! { <UserMenu user /> }.into_any(),
+                    None => view! { <a href="/signin" class="text-sm font-medium text-indigo-700 hover:underline">"Sign in"</a> }.into_any(),
+                }}
             </div>
         </header>
         {children()}
@@ -41,34 +44,33 @@ pub fn Frame(children: Children) -> impl IntoView {
 }
 
 #[component]
-fn UserMenu(user: SessionUser, sign_out: ServerAction<SignOut>) -> impl IntoView {
+fn UserMenu(user: SessionUser) -> impl IntoView {
     let is_admin = user.role == Role::Admin;
     let has_account = user.account_name.is_some();
-    let link = "rounded px-2 py-1 text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:bg-slate-100 aria-[current=page]:font-semibold aria-[current=page]:text-slate-900";
+    // The page is rendered once, on the server: plain links, marked current from the path.
+    let path = leptos_router::hooks::use_location().pathname.get_untracked();
+    let link = move |href: &'static str, label: &'static str| {
+        let current = path == href || (href != "/admin" && path.starts_with(href) && path[href.len()..].starts_with('/'));
+        view! { <a href=href aria-current=current.then_some("page") class=NAV_LINK>{label}</a> }
+    };
+    let customer = [("/dashboard", "Dashboard"), ("/keys", "API keys"), ("/analytics", "Analytics"), ("/export", "Export")];
+    let admin = [("/admin", "Admin"), ("/admin/requests", "Requests")];
     view! {
         <nav class="flex flex-wrap items-center gap-1 text-sm" aria-label="Main">
-            <Show when=move || has_account>
-                <A href="/dashboard" attr:class=link>"Dashboard"</A>
-                <A href="/keys" attr:class=link>"API keys"</A>
-                <A href="/analytics" attr:class=link>"Analytics"</A>
-                <A href="/export" attr:class=link>"Export"</A>
-            </Show>
-            <A href="/plans" attr:class=link>"Plans"</A>
-            <A href="/account" attr:class=link>"Account"</A>
-            <Show when=move || is_admin>
-                <A href="/admin" exact=true attr:class=link>"Admin"</A>
-                <A href="/admin/requests" attr:class=link>"Requests"</A>
-            </Show>
+            {has_account.then(|| customer.map(|(href, label)| link(href, label)).into_iter().collect_view())}
+            {link("/plans", "Plans")}
+            {link("/account", "Account")}
+            {is_admin.then(|| admin.map(|(href, label)| link(href, label)).into_iter().collect_view())}
         </nav>
         <div class="flex min-w-0 items-center gap-2 text-sm">
             <span class="truncate text-slate-600" data-testid="user-email" title=user.email.clone()>{user.email.clone()}</span>
             <span class="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600" data-testid="user-role">{user.role.as_str()}</span>
-            <ActionForm action=sign_out>
+            <form action=SignOut::url() method="post">
                 <button type="submit" data-testid="sign-out"
                     class="rounded-md border border-slate-300 px-2.5 py-1 text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500">
                     "Sign out"
                 </button>
-            </ActionForm>
+            </form>
         </div>
     }
 }

@@ -13,7 +13,8 @@ pub struct LicenseContext {
     pub data: Resource<Result<Option<AccountLicense>, AppError>>,
 }
 
-/// Provides the license context; called once at the app root, after the session.
+/// Provides the license context; called at the top of each page that reads it (the
+/// dashboard and the gated pages), so other pages do not compute it.
 pub fn provide_license() {
     let data = Resource::new(|| (), |_| get_license());
     provide_context(LicenseContext { data });
@@ -34,9 +35,9 @@ pub fn FeatureGate(
     let feature = StoredValue::new(feature);
     view! {
         <Transition fallback=|| ()>
-            {move || context.data.get().map(|result| {
-                let license = result.ok().flatten();
-                let access = license.as_ref().and_then(|l| l.feature(&feature.get_value()));
+            {move || context.data.with(|result| result.as_ref().map(|result| {
+                result.as_ref().ok().and_then(Option::as_ref).and_then(|l| l.feature(&feature.get_value()))
+            })).map(|access| {
                 match access {
                     Some(access) if access.allowed => children.with_value(|c| c()).into_any(),
                     _ => match fallback.get_value() {

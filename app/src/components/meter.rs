@@ -44,11 +44,11 @@ pub fn QuotaMeter(quota: QuotaStatus) -> impl IntoView {
                 <span class=format!("font-medium {level_colour}") data-testid="meter-level">{quota.level.label()}</span>
                 <span class="tabular-nums text-slate-500" data-testid="meter-percent">{format!("{}%", quota.percent)}</span>
             </div>
-            <Show when=move || approaching>
+            {approaching.then(|| view! {
                 <p class="mt-1 text-xs text-amber-800" data-testid="meter-note">
                     "Approaching the limit: consider upgrading before requests are refused."
                 </p>
-            </Show>
+            })}
         </div>
     }
 }

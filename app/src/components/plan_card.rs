@@ -22,7 +22,7 @@ pub fn PlanCard(plan: PlanView, portal: String) -> impl IntoView {
                     <li class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700">{f.replace('_', " ")}</li>
                 }).collect_view()}
             </ul>
-            <Show when=move || upgradable>
+            {upgradable.then(|| view! {
                 <button type="button" data-testid="upgrade-cta" data-upgrade=""
                    class="mt-4 block w-full rounded-md bg-indigo-600 px-4 py-2 text-center text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2">
                     "Compare plans and upgrade"
@@ -31,7 +31,7 @@ pub fn PlanCard(plan: PlanView, portal: String) -> impl IntoView {
                    class="mt-2 block w-full rounded-md border border-slate-300 px-4 py-2 text-center text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500">
                     "Contact sales"
                 </button>
-            </Show>
+            })}
             <a href=portal.clone() target="_blank" rel="noopener noreferrer" data-testid="billing-portal"
                class="mt-3 block text-center text-sm text-indigo-700 hover:underline">"Manage billing"</a>
         </section>

@@ -34,12 +34,12 @@ pub fn LicenseHeader(license: LicenseView, plan: PlanView, portal: String) -> im
                 </span>
                 <span><span class="text-slate-500">"Seats "</span><span data-testid="license-seats">{license.seats}</span></span>
                 <span><span class="text-slate-500">"Expires "</span><span data-testid="license-expires">{expires}</span></span>
-                <Show when=move || needs_renewal>
-                    <a href=portal.clone() data-testid="renew" target="_blank" rel="noopener noreferrer"
+                {needs_renewal.then(|| view! {
+                    <a href=portal data-testid="renew" target="_blank" rel="noopener noreferrer"
                        class="rounded-md bg-indigo-600 px-3 py-1 text-xs font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 md:ml-auto">
                         {renew_label}
                     </a>
-                </Show>
+                })}
             </div>
         </section>
     }

@@ -24,9 +24,9 @@ pub fn TierDetails(tier: TierView, features: Vec<String>, #[prop(optional)] curr
     view! {
         <div class="flex items-baseline justify-between gap-2">
             <span class="text-base font-semibold" data-testid="tier-name">{tier.name.clone()}</span>
-            <Show when=move || current>
+            {current.then(|| view! {
                 <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs font-medium text-slate-700" data-testid="tier-current">"Current plan"</span>
-            </Show>
+            })}
         </div>
         <p class="mt-1 text-xl font-bold" data-testid="tier-price">{price}</p>
         <dl class="mt-2 space-y-0.5 text-sm">

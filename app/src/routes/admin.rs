@@ -32,16 +32,10 @@ fn AdminOnly(children: ChildrenFn) -> impl IntoView {
             response.set_status(axum::http::StatusCode::FORBIDDEN);
         }
     }
-    let session = expect_context::<SessionContext>().0;
-    let children = StoredValue::new(children);
+    let is_admin = expect_context::<SessionContext>().0.is_some_and(|u| u.role == Role::Admin);
     view! {
         <Frame>
-            <Suspense fallback=|| ()>
-                {move || session.get().map(|user| {
-                    let is_admin = matches!(&user, Ok(Some(u)) if u.role == Role::Admin);
-                    if is_admin { children.with_value(|c| c()).into_any() } else { view! { <Forbidden /> }.into_any() }
-                })}
-            </Suspense>
+            {if is_admin { children().into_any() } else { view! { <Forbidden /> }.into_any() }}
         </Frame>
     }
 }

@@ -11,6 +11,7 @@ use model::quota::format_number;
 
 #[component]
 pub fn AnalyticsPage() -> impl IntoView {
+    crate::components::license::provide_license();
     view! {
         <Frame>
             <main class="mx-auto max-w-6xl px-4 py-6" data-testid="analytics-page">

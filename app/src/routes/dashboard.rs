@@ -11,12 +11,14 @@ use crate::components::license::{FeatureGate, LicenseContext};
 use crate::components::status_header::LicenseHeader;
 use crate::components::suggestions::{RequestNotice, SuggestionCards};
 use crate::api::upgrade::SetAlertThreshold;
-use crate::components::frame::{action_error, ActionError};
+use crate::components::frame::FormError;
+use leptos::server_fn::ServerFn;
 use crate::islands::LiveRegion;
 use leptos::prelude::*;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    crate::components::license::provide_license();
     // Server HTML; the live region around it refreshes it in place (every 5 minutes, on
     // Refresh or Retry, after a request, and while one is pending).
     let overview = Resource::new(|| (), |_| get_dashboard());
@@ -43,8 +45,8 @@ pub fn DashboardPage() -> impl IntoView {
 fn DashboardView(data: Dashboard) -> AnyView {
     let Dashboard { overview: data, chart_option, plan_history, suggestions } = data;
     let license = expect_context::<LicenseContext>();
-    let notice = move || license.data.get().and_then(Result::ok).flatten().and_then(|l| l.notice);
-    let request_pending = notice().is_some_and(|n| n.status == model::RequestStatus::Pending);
+    let notice = license.data.with(|d| d.as_ref().and_then(|r| r.as_ref().ok()).and_then(Option::as_ref).and_then(|l| l.notice.clone()));
+    let request_pending = notice.as_ref().is_some_and(|n| n.status == model::RequestStatus::Pending);
     let updated = data.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let updated_iso = data.generated_at.to_rfc3339();
     let last_usage = data
@@ -73,7 +75,7 @@ fn DashboardView(data: Dashboard) -> AnyView {
                     </button>
                 </div>
             </div>
-            {move || notice().map(|request| view! { <RequestNotice request /> })}
+            {notice.map(|request| view! { <RequestNotice request /> })}
             <div class="grid grid-cols-1 gap-4 md:grid-cols-3" data-testid="dashboard-grid">
                 <SuggestionCards suggestions portal=data.billing_portal_url.clone() request_pending />
                 <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-2" aria-labelledby="quotas-title">
@@ -104,7 +106,6 @@ fn DashboardView(data: Dashboard) -> AnyView {
 /// The account's own alert thresholds (the `custom_alert_thresholds` feature).
 #[component]
 fn AlertThresholds(quotas: Vec<model::QuotaStatus>) -> impl IntoView {
-    let save = ServerAction::<SetAlertThreshold>::new();
     let input = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm";
     view! {
         <ul class="mb-3 flex flex-wrap gap-2 text-xs" data-testid="alert-current">
@@ -112,7 +113,9 @@ fn AlertThresholds(quotas: Vec<model::QuotaStatus>) -> impl IntoView {
                 <li class="rounded bg-slate-100 px-2 py-1">{format!("{}: warn at {}%", q.name, q.alert_percent)}</li>
             }).collect_view()}
         </ul>
-        <ActionForm action=save attr:class="flex flex-col gap-2 md:flex-row md:items-end">
+        // Sent by the live region: it stays on the page, shows a refusal in place, and
+        // re-reads the region so the list above shows the new threshold.
+        <form action=SetAlertThreshold::url() method="post" data-enhance="" class="flex flex-col gap-2 md:flex-row md:items-end">
             <label class="flex flex-col text-sm">"Meter"
                 <select name="meter" class=input data-testid="alert-meter">
                     {quotas.iter().map(|q| view! { <option value=q.meter.clone()>{q.name.clone()}</option> }).collect_view()}
@@ -121,8 +124,8 @@ fn AlertThresholds(quotas: Vec<model::QuotaStatus>) -> impl IntoView {
             <label class="flex flex-col text-sm">"Warn at (%)"
                 <input name="percent" type="number" min="1" max="100" step="1" placeholder="80" class=input data-testid="alert-percent" />
             </label>
-            <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500">"Save"</button>
-        </ActionForm>
-        <div class="mt-2"><ActionError error=action_error(save.value()) /></div>
+            <button type="submit" data-testid="alert-save" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 disabled:opacity-60">"Save"</button>
+            <FormError testid="alert-error" class="md:self-center" />
+        </form>
     }
 }

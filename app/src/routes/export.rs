@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ExportPage() -> impl IntoView {
+    crate::components::license::provide_license();
     view! {
         <Frame>
             <main class="mx-auto max-w-3xl px-4 py-6" data-testid="export-page">

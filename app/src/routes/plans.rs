@@ -9,7 +9,7 @@ use leptos::prelude::*;
 #[component]
 pub fn PlansPage() -> impl IntoView {
     let plans = Resource::new(|| (), |_| get_plans());
-    let session = expect_context::<SessionContext>().0;
+    let signed_in = expect_context::<SessionContext>().0.is_some_and(|u| u.account_name.is_some());
     view! {
         <Frame>
             <main class="mx-auto max-w-6xl px-4 py-6" data-testid="plans-page">
@@ -19,7 +19,6 @@ pub fn PlansPage() -> impl IntoView {
                     {move || plans.get().map(|result| match result {
                         Ok(tiers) => {
                             let features = all_features(&tiers);
-                            let signed_in = matches!(session.get(), Some(Ok(Some(ref u))) if u.account_name.is_some());
                             view! {
                                 <div class="grid grid-cols-1 gap-4 md:grid-cols-4" data-testid="plans-table">
                                     {tiers.into_iter().map(|t| {
