@@ -19,7 +19,7 @@ use engine::AccountId;
 use model::KeyKind;
 
 /// Pages that need a signed-in user.
-const PRIVATE_PAGES: [&str; 6] = ["/dashboard", "/keys", "/account", "/admin", "/export", "/analytics"];
+const PRIVATE_PAGES: [&str; 7] = ["/dashboard", "/keys", "/account", "/admin", "/export", "/analytics", "/upgrade"];
 
 fn session_token(parts: &Parts) -> Option<SessionToken> {
     parts
@@ -61,7 +61,7 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
                 return Redirect::to(&format!("/signin?next={}", urlencode(&next))).into_response();
             }
             // Operator staff without a customer account have no dashboard of their own.
-            Some(v) if v.account.is_none() && matches!(path.as_str(), "/dashboard" | "/keys" | "/export" | "/analytics") => {
+            Some(v) if v.account.is_none() && matches!(path.as_str(), "/dashboard" | "/keys" | "/export" | "/analytics" | "/upgrade") => {
                 return Redirect::to("/admin").into_response();
             }
             Some(_) => {}

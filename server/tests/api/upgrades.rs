@@ -154,3 +154,49 @@ async fn the_plans_page_is_public() {
     // Server functions are POST; a GET is refused rather than served.
     assert_ne!(status, 200, "{tiers}");
 }
+
+/// The `<input>` tag of the tier radio with this value, on an `/upgrade` page.
+fn tier_radio<'a>(page: &'a str, tier: &str) -> &'a str {
+    let at = page.find(&format!("name=\"tier\" value=\"{tier}\"")).unwrap_or_else(|| panic!("no {tier} radio"));
+    let start = page[..at].rfind('<').expect("tag start");
+    let end = at + page[at..].find('>').expect("tag end");
+    &page[start..=end]
+}
+
+#[tokio::test]
+async fn the_upgrade_page_is_the_modals_content_for_the_signed_in_account_only() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+
+    // Signed out: to sign in, and back to the same choice.
+    let response = app.get("/upgrade?tier=pro").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()[reqwest::header::LOCATION], "/signin?next=/upgrade%3Ftier%3Dpro");
+
+    let hooli = app.sign_in(HOOLI.0, HOOLI.1).await;
+    let page = app.get_as(&hooli, "/upgrade?tier=pro").await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("page");
+    assert!(page.contains("data-upgrade-dialog"), "the part the modal reads");
+    assert!(tier_radio(&page, "pro").contains("checked"), "{}", tier_radio(&page, "pro"));
+    assert!(!tier_radio(&page, "starter").contains("checked"));
+    assert!(tier_radio(&page, "free").contains("disabled"), "the current tier cannot be asked for");
+    assert!(page.contains("Attached automatically: your last 30 days"));
+    assert!(page.contains(&format!("value=\"{}\"", HOOLI.0)), "the contact email is prefilled");
+    assert!(!page.contains("lic_") && !page.contains("Initech"), "nothing of another account, no license id");
+
+    // A hostile or unknown tier is not echoed, and the next tier up is chosen instead.
+    let page = app.get_as(&hooli, "/upgrade?tier=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await.text().await.expect("page");
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(tier_radio(&page, "starter").contains("checked"));
+    let page = app.get_as(&hooli, "/upgrade?tier=*sales").await.text().await.expect("page");
+    assert!(tier_radio(&page, "enterprise").contains("checked"), "the contact-sales form");
+
+    // After a request: `?sent` says it was sent; without it, that one is pending.
+    let form = [("tier", "pro"), ("justification", "We keep hitting the daily call limit."), ("contact_email", HOOLI.0)];
+    assert_eq!(app.server_fn(Some(&hooli), "upgrade/request", &form).await.status(), 200);
+    let sent = app.get_as(&hooli, "/upgrade?sent").await.text().await.expect("page");
+    assert!(sent.contains("data-testid=\"request-sent\"") && sent.contains("Your request for Pro is pending"), "{sent}");
+    let pending = app.get_as(&hooli, "/upgrade").await.text().await.expect("page");
+    assert!(pending.contains("data-testid=\"modal-pending\"") && !pending.contains("name=\"tier\""));
+}
