@@ -164,7 +164,8 @@ pub(crate) mod browser {
         if form.method().eq_ignore_ascii_case("get") {
             let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
             let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data) else { return };
-            let url = format!("{}?{}", location().and_then(|l| l.pathname().ok()).unwrap_or_default(), String::from(params.to_string()));
+            let action = form.action();
+            let url = format!("{}?{}", action.split('?').next().unwrap_or_default(), String::from(params.to_string()));
             leptos::task::spawn_local(async move {
                 if refresh(region, error, Some(url.clone())).await {
                     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
