@@ -18,6 +18,15 @@ use leptos_meta::{provide_meta_context, Link, Meta, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+/// What the server loaded for the page being rendered before rendering it
+/// (`state::preload`); pages render only on the server, so in the browser there is none.
+pub fn preloaded<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    #[cfg(feature = "ssr")]
+    return state::preloaded();
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -88,17 +88,39 @@ pub fn set_cookie(value: &str) {
     }
 }
 
-/// What one page request computes once and shares between its server functions: the
-/// license context and the dashboard both need the account's overview, and during server
-/// rendering they run side by side. Inserted by the server's session layer for page loads.
-#[derive(Clone, Default)]
-pub struct RequestMemo(std::sync::Arc<tokio::sync::OnceCell<engine::OverviewRead>>);
+/// What a page shows, loaded by the server before the page renders (see [`preload`]).
+#[derive(Clone)]
+pub struct Preloaded<T>(pub T);
 
-/// The account's overview, computed at most once per page request.
-pub async fn overview_once(state: &AppState, account: &engine::AccountId) -> Result<engine::OverviewRead, engine::EngineError> {
-    let memo = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<RequestMemo>().cloned());
-    match memo {
-        Some(memo) => memo.0.get_or_try_init(|| state.engine.overview_read(account, chrono::Utc::now())).await.cloned(),
-        None => state.engine.overview_read(account, chrono::Utc::now()).await,
+/// Loads what the signed-in page at `path` shows and puts it in the request's extensions.
+/// The server's session layer calls it for page loads, so the page then renders in one
+/// synchronous pass: no resource to spawn and no Suspense boundary to resolve, which was
+/// the largest share of a page's CPU after the data itself. It runs the same loaders as
+/// the `get_dashboard` and `get_license` server functions, for the session's own account.
+pub async fn preload(state: &AppState, viewer: &Viewer, path: &str, extensions: &mut axum::http::Extensions) {
+    let page = path.trim_end_matches('/');
+    if !matches!(page, "/dashboard" | "/export" | "/analytics") {
+        return;
     }
+    let Some(account) = viewer.account.as_ref() else { return };
+    // The license context and the dashboard share one read of the overview.
+    let read = state.engine.overview_read(account, chrono::Utc::now()).await.map_err(crate::error::AppError::from);
+    let license = match &read {
+        Ok(read) => crate::api::upgrade::load_license(state, account, read).await.map(Some),
+        Err(err) => Err(err.clone()),
+    };
+    extensions.insert(Preloaded(license));
+    if page == "/dashboard" {
+        let dashboard = match read {
+            Ok(read) => crate::api::overview::load_dashboard(state, account, read).await,
+            Err(err) => Err(err),
+        };
+        extensions.insert(Preloaded(dashboard));
+    }
+}
+
+/// What [`preload`] loaded of type `T` for the page being rendered.
+pub fn preloaded<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Preloaded<T>>().map(|loaded| loaded.0.clone()))
 }

@@ -70,11 +70,11 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
     if path == "/signin" && parts.method == Method::GET && viewer.is_some() {
         return Redirect::to("/dashboard").into_response();
     }
-    // Only a signed-in page load renders server functions that share an overview.
-    if parts.method == Method::GET && viewer.is_some() && !path.starts_with("/api/") {
-        parts.extensions.insert(app::state::RequestMemo::default());
-    }
     if let Some(viewer) = viewer {
+        // A signed-in page load: what the page shows is loaded before it renders.
+        if parts.method == Method::GET && !path.starts_with("/api/") {
+            app::state::preload(&state, &viewer, &path, &mut parts.extensions).await;
+        }
         parts.extensions.insert(viewer);
     }
     next.run(Request::from_parts(parts, body)).await

@@ -21,7 +21,18 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let state = crate::state::AppState::get()?;
     let viewer = crate::state::require_viewer()?;
     let account = viewer.account().map_err(AppError::from)?;
-    let read = crate::state::overview_once(&state, account).await?;
+    let read = state.engine.overview_read(account, chrono::Utc::now()).await?;
+    load_dashboard(&state, account, read).await
+}
+
+/// The dashboard's data from the account's overview; also what the server loads before
+/// rendering `/dashboard` ([`crate::state::preload`]).
+#[cfg(feature = "ssr")]
+pub async fn load_dashboard(
+    state: &crate::state::AppState,
+    account: &engine::AccountId,
+    read: engine::OverviewRead,
+) -> Result<Dashboard, AppError> {
     let chart_option = crate::components::chart::daily_bar_option(&read.overview.api_calls_7d, "API calls");
     let plan_history = state.engine.account_page(account).await?.plan_history;
     let suggestions = state.engine.suggestions_for(account, &read).await?;

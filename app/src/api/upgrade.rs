@@ -50,8 +50,20 @@ fn customer() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::A
 pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
     let state = crate::state::AppState::get()?;
     let Some(account) = crate::state::current_viewer().and_then(|v| v.account) else { return Ok(None) };
-    let overview = crate::state::overview_once(&state, &account).await?.overview;
-    let info = state.engine.access(&account).await?;
+    let read = state.engine.overview_read(&account, chrono::Utc::now()).await?;
+    load_license(&state, &account, &read).await.map(Some)
+}
+
+/// The license context from the account's overview; also what the server loads before
+/// rendering the pages that read it ([`crate::state::preload`]).
+#[cfg(feature = "ssr")]
+pub async fn load_license(
+    state: &crate::state::AppState,
+    account: &engine::AccountId,
+    read: &engine::OverviewRead,
+) -> Result<AccountLicense, AppError> {
+    let overview = &read.overview;
+    let info = state.engine.access(account).await?;
     let mut features = state.engine.feature_access(&info);
     let mut adds_by_plan: Vec<(String, Vec<String>)> = Vec::new();
     for access in &mut features {
@@ -62,15 +74,15 @@ pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
             }
         }
     }
-    Ok(Some(AccountLicense {
-        license: overview.license,
-        plan: overview.plan,
-        quotas: overview.quotas,
+    Ok(AccountLicense {
+        license: overview.license.clone(),
+        plan: overview.plan.clone(),
+        quotas: overview.quotas.clone(),
         features,
         adds_by_plan,
-        notice: state.engine.account_page(&account).await?.notice,
-        billing_portal_url: overview.billing_portal_url,
-    }))
+        notice: state.engine.account_page(account).await?.notice,
+        billing_portal_url: overview.billing_portal_url.clone(),
+    })
 }
 
 /// The newest request's id and status: polled cheaply while one is pending.

@@ -1,23 +1,27 @@
-//! The license context: the signed-in account's license, entitlements and quotas, provided
-//! once at the app root, and the `FeatureGate` that reads it.
+//! The license context: the signed-in account's license, entitlements and quotas, loaded
+//! by the server before the page renders, and the `FeatureGate` that reads it.
 
-use crate::api::upgrade::{get_license, AccountLicense};
+use crate::api::upgrade::AccountLicense;
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::upgrade::feature_label;
 
-/// The license context, read on the server for the page being rendered. In the browser
-/// the live region refreshes the page's HTML instead (see `islands::LiveRegion`).
-#[derive(Clone, Copy)]
-pub struct LicenseContext {
-    pub data: Resource<Result<Option<AccountLicense>, AppError>>,
+/// The license context, for the page being rendered on the server. In the browser the
+/// live region refreshes the page's HTML instead (see `islands::LiveRegion`).
+#[derive(Clone)]
+pub struct LicenseContext(pub Result<Option<AccountLicense>, AppError>);
+
+impl LicenseContext {
+    /// The account's license, when one is signed in and it loaded.
+    pub fn license(&self) -> Option<&AccountLicense> {
+        self.0.as_ref().ok().and_then(Option::as_ref)
+    }
 }
 
 /// Provides the license context; called at the top of each page that reads it (the
-/// dashboard and the gated pages), so other pages do not compute it.
+/// dashboard and the gated pages), whose license the server loaded before rendering.
 pub fn provide_license() {
-    let data = Resource::new(|| (), |_| get_license());
-    provide_context(LicenseContext { data });
+    provide_context(LicenseContext(crate::preloaded().unwrap_or(Ok(None))));
 }
 
 /// Shows `children` when the account's plan includes `feature`; otherwise the `fallback`,
@@ -26,27 +30,16 @@ pub fn provide_license() {
 #[component]
 pub fn FeatureGate(
     #[prop(into)] feature: String,
-    children: ChildrenFn,
+    children: Children,
     #[prop(optional, into)] fallback: Option<ViewFn>,
 ) -> impl IntoView {
-    let context = expect_context::<LicenseContext>();
-    let children = StoredValue::new(children);
-    let fallback = StoredValue::new(fallback);
-    let feature = StoredValue::new(feature);
-    view! {
-        <Transition fallback=|| ()>
-            {move || context.data.with(|result| result.as_ref().map(|result| {
-                result.as_ref().ok().and_then(Option::as_ref).and_then(|l| l.feature(&feature.get_value()))
-            })).map(|access| {
-                match access {
-                    Some(access) if access.allowed => children.with_value(|c| c()).into_any(),
-                    _ => match fallback.get_value() {
-                        Some(fallback) => fallback.run(),
-                        None => view! { <UpgradePrompt feature=feature.get_value() access /> }.into_any(),
-                    },
-                }
-            })}
-        </Transition>
+    let access = expect_context::<LicenseContext>().license().and_then(|l| l.feature(&feature));
+    match access {
+        Some(access) if access.allowed => children().into_any(),
+        _ => match fallback {
+            Some(fallback) => fallback.run(),
+            None => view! { <UpgradePrompt feature access /> }.into_any(),
+        },
     }
 }
 

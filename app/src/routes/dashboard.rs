@@ -1,6 +1,6 @@
 //! `/dashboard`: the customer's license, quotas, 7-day chart and plan.
 
-use crate::api::{get_dashboard, Dashboard};
+use crate::api::Dashboard;
 use crate::components::frame::Frame;
 use crate::components::chart::UsageChart;
 use crate::components::error_panel::ErrorPanel;
@@ -19,23 +19,21 @@ use leptos::prelude::*;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     crate::components::license::provide_license();
-    // Server HTML; the live region around it refreshes it in place (every 5 minutes, on
-    // Refresh or Retry, after a request, and while one is pending).
-    let overview = Resource::new(|| (), |_| get_dashboard());
-
+    // Loaded by the server before rendering; the live region around it refreshes it in
+    // place (every 5 minutes, on Refresh or Retry, after a request, and while one is
+    // pending) by reading this page again.
+    let overview = crate::preloaded::<Result<Dashboard, crate::error::AppError>>().unwrap_or(Err(crate::error::AppError::Internal));
     view! {
         <Frame>
             <LiveRegion>
-                <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-slate-500">"Loading your usage…"</p> }>
-                    {move || overview.get().map(|result| match result {
-                        Ok(data) => view! { <DashboardView data /> }.into_any(),
-                        Err(error) => view! {
-                            <main class="mx-auto max-w-6xl px-4 py-6">
-                                <ErrorPanel error />
-                            </main>
-                        }.into_any(),
-                    })}
-                </Transition>
+                {match overview {
+                    Ok(data) => view! { <DashboardView data /> }.into_any(),
+                    Err(error) => view! {
+                        <main class="mx-auto max-w-6xl px-4 py-6">
+                            <ErrorPanel error />
+                        </main>
+                    }.into_any(),
+                }}
             </LiveRegion>
         </Frame>
     }
@@ -44,8 +42,7 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardView(data: Dashboard) -> AnyView {
     let Dashboard { overview: data, chart_option, plan_history, suggestions } = data;
-    let license = expect_context::<LicenseContext>();
-    let notice = license.data.with(|d| d.as_ref().and_then(|r| r.as_ref().ok()).and_then(Option::as_ref).and_then(|l| l.notice.clone()));
+    let notice = expect_context::<LicenseContext>().license().and_then(|l| l.notice.clone());
     let request_pending = notice.as_ref().is_some_and(|n| n.status == model::RequestStatus::Pending);
     let updated = data.generated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let updated_iso = data.generated_at.to_rfc3339();

@@ -158,3 +158,24 @@ async fn the_demo_owner_sees_their_own_accounts_dashboard() {
         assert!(html.contains(&quota.usage_text()), "{}", quota.usage_text());
     }
 }
+
+#[tokio::test]
+async fn a_dashboard_whose_data_fails_to_load_shows_the_error_and_a_retry_in_the_page() {
+    let app = spawn_app().await;
+    let kim = known_account(&app).await;
+    // The page's data is loaded before it renders; make that read fail (the usage table is
+    // gone) while the session, the license cache and the page around it still work.
+    sqlx::query("ALTER TABLE usage_daily RENAME TO usage_daily_away").execute(app.engine.db().pool()).await.expect("rename");
+    let response = app.get_as(&kim, "/dashboard").await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("html");
+    for expected in [r#"data-testid="error""#, "load your usage.", r#"data-testid="retry""#, r#"data-action="refresh""#, "kim@known.example"] {
+        assert!(html.contains(expected), "error page lacks {expected:?}");
+    }
+    assert!(!html.contains(r#"data-testid="dashboard""#), "no dashboard without its data");
+
+    // Once the data is back, the same page shows it again.
+    sqlx::query("ALTER TABLE usage_daily_away RENAME TO usage_daily").execute(app.engine.db().pool()).await.expect("rename back");
+    let html = app.get_as(&kim, "/dashboard").await.text().await.expect("html");
+    assert!(html.contains("19 / 100 calls") && !html.contains(r#"data-testid="error""#));
+}
