@@ -21,7 +21,17 @@ impl LicenseContext {
 /// Provides the license context; called at the top of each page that reads it (the
 /// dashboard and the gated pages), whose license the server loaded before rendering.
 pub fn provide_license() {
-    provide_context(LicenseContext(crate::preloaded().unwrap_or(Ok(None))));
+    let license = match crate::preloaded() {
+        Some(license) => license,
+        None => {
+            // A page that reads the license must be listed in `state::preload`; say so
+            // rather than show a signed-in customer the signed-out prompts without a trace.
+            #[cfg(feature = "ssr")]
+            tracing::error!("the license context was not loaded before this page; add the page to state::preload");
+            Ok(None)
+        }
+    };
+    provide_context(LicenseContext(license));
 }
 
 /// Shows `children` when the account's plan includes `feature`; otherwise the `fallback`,
