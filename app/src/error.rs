@@ -70,43 +70,41 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<engine::EngineError> for AppError {
     /// Maps engine refusals to typed errors, and sets the HTTP status (and `Retry-After`)
-    /// of the server function's response to match.
+    /// of the server function's response from the engine's one table
+    /// ([`engine::EngineError::status`]), the same one the REST API reads.
     fn from(err: engine::EngineError) -> Self {
         use axum::http::{header, HeaderValue, StatusCode};
         use engine::EngineError as E;
-        let (status, error) = match err {
-            E::NotFound(what) => (StatusCode::NOT_FOUND, AppError::NotFound(format!("{what} not found"))),
-            E::Invalid { field, message } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid { field: field.into(), message: format!("{field}: {message}") })
-            }
-            E::Conflict { field, message } => (StatusCode::CONFLICT, AppError::Invalid { field: field.into(), message }),
-            E::LimitReached(message) => (StatusCode::CONFLICT, AppError::LimitReached(message)),
-            E::BadCredentials => (StatusCode::UNAUTHORIZED, AppError::BadCredentials),
-            E::Unauthorized => (StatusCode::UNAUTHORIZED, AppError::Unauthorized),
-            E::Forbidden(message) => (StatusCode::FORBIDDEN, AppError::Forbidden(message.into())),
-            E::LicenseInactive(message) => (StatusCode::FORBIDDEN, AppError::Forbidden(message)),
+        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = err.retry_after_secs();
+        if err.is_internal() || matches!(err, E::Ledger(_)) {
+            tracing::error!(error = %err, "server function failed");
+        }
+        let message = err.public_message();
+        let error = match err {
+            E::NotFound(_) | E::Unknown { .. } => AppError::NotFound(message),
+            E::Invalid { field, .. } | E::Conflict { field, .. } => AppError::Invalid { field: field.into(), message },
+            E::TooLarge(_) => AppError::Invalid { field: "request".into(), message },
+            E::LimitReached(_) => AppError::LimitReached(message),
+            E::BadCredentials => AppError::BadCredentials,
+            E::Unauthorized => AppError::Unauthorized,
+            E::Forbidden(_) | E::LicenseInactive(_) => AppError::Forbidden(message),
             E::UpgradeRequired(entitlement) => {
                 let entitlement = *entitlement;
-                let message = entitlement.message.unwrap_or_else(|| "your plan does not include this feature".into());
-                (StatusCode::FORBIDDEN, AppError::UpgradeRequired {
+                AppError::UpgradeRequired {
                     feature: entitlement.feature,
                     required_plan: entitlement.required_plan,
                     required_plan_name: entitlement.required_plan_name,
                     message,
-                })
+                }
             }
-            E::Throttled { retry_after_secs } => {
-                (StatusCode::TOO_MANY_REQUESTS, AppError::Throttled { retry_after_secs })
-            }
-            other => {
-                tracing::error!(error = %other, "server function failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal)
-            }
+            E::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            E::Ledger(_) | E::UnknownPlan(_) | E::Database(_) | E::Migration(_) | E::Internal(_) => AppError::Internal,
         };
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);
-            if let AppError::Throttled { retry_after_secs } = &error {
-                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+            if let Some(secs) = retry_after {
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                     response.insert_header(header::RETRY_AFTER, value);
                 }
             }

@@ -6,9 +6,11 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod error;
 pub mod islands;
+pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -19,7 +21,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// What the server loaded for the page being rendered before rendering it
-/// (`state::preload`); pages render only on the server, so in the browser there is none.
+/// ([`pages::preload`]); pages render only on the server, so in the browser there is none.
 pub fn preloaded<T: Clone + Send + Sync + 'static>() -> Option<T> {
     #[cfg(feature = "ssr")]
     return state::preloaded();

@@ -1,4 +1,5 @@
 //! The state every server-side handler shares, and who the current request comes from.
+//! A leaf: it reads the engine and Leptos's context, never the pages or server functions.
 
 use axum::extract::FromRef;
 use engine::auth::Viewer;
@@ -88,38 +89,12 @@ pub fn set_cookie(value: &str) {
     }
 }
 
-/// What a page shows, loaded by the server before the page renders (see [`preload`]).
+/// What a page shows, loaded by the server before the page renders
+/// ([`crate::pages::preload`]).
 #[derive(Clone)]
 pub struct Preloaded<T>(pub T);
 
-/// Loads what the signed-in page at `path` shows and puts it in the request's extensions.
-/// The server's session layer calls it for page loads, so the page then renders in one
-/// synchronous pass: no resource to spawn and no Suspense boundary to resolve, which was
-/// the largest share of a page's CPU after the data itself. It runs the same loaders as
-/// the `get_dashboard` and `get_license` server functions, for the session's own account.
-pub async fn preload(state: &AppState, viewer: &Viewer, path: &str, extensions: &mut axum::http::Extensions) {
-    let page = path.trim_end_matches('/');
-    if !matches!(page, "/dashboard" | "/export" | "/analytics") {
-        return;
-    }
-    let Some(account) = viewer.account.as_ref() else { return };
-    // The license context and the dashboard share one read of the overview.
-    let read = state.engine.overview_read(account, chrono::Utc::now()).await.map_err(crate::error::AppError::from);
-    let license = match &read {
-        Ok(read) => crate::api::upgrade::load_license(state, account, read).await.map(Some),
-        Err(err) => Err(err.clone()),
-    };
-    extensions.insert(Preloaded(license));
-    if page == "/dashboard" {
-        let dashboard = match read {
-            Ok(read) => crate::api::overview::load_dashboard(state, account, read).await,
-            Err(err) => Err(err),
-        };
-        extensions.insert(Preloaded(dashboard));
-    }
-}
-
-/// What [`preload`] loaded of type `T` for the page being rendered.
+/// What [`crate::pages::preload`] loaded of type `T` for the page being rendered.
 pub fn preloaded<T: Clone + Send + Sync + 'static>() -> Option<T> {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Preloaded<T>>().map(|loaded| loaded.0.clone()))

@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use engine::auth::KeyName;
-use engine::seed::NewAccount;
+use engine::accounts::NewAccount;
 use engine::{db::Db, AccountId, Catalog, Engine, EngineConfig};
 use model::{KeyKind, LicenseStatus};
 use std::time::Instant;

@@ -2,73 +2,53 @@
 //!
 //! Owns the database and every rule about plans, licenses and usage. The web layer
 //! (server functions and REST handlers) only adapts requests to the calls here.
+//!
+//! Where each capability lives:
+//!
+//! | capability | module |
+//! |---|---|
+//! | settings (secrets redacted in `Debug`) | [`config`] |
+//! | the database: pool, migrations | [`db`] |
+//! | the audit log (its only writer) | [`audit`] |
+//! | accounts: creation, the license and its history, the hot-path cache, grants | [`accounts`] |
+//! | users, sessions, sign-in links, throttling, API keys | [`auth`] |
+//! | verify, consume, entitlements, ingest; the ledger, rollups, rate limits | [`metering`] |
+//! | Whop and Stripe webhooks, the license lifecycle | [`billing`] |
+//! | the dashboard's overview, suggestions, features, upgrade requests, thresholds | [`journey`] |
+//! | the plan catalog | [`catalog`] |
+//! | demo data and the load-test generator | [`demo`] |
+//! | the engine's clock (the only source of "now") | [`Clock`] |
 
-pub mod access;
+pub mod accounts;
+pub(crate) mod audit;
 pub mod auth;
 pub mod billing;
 mod cache;
 pub mod catalog;
 mod clock;
+pub mod config;
 pub mod db;
+pub mod demo;
 mod error;
 pub mod ids;
-pub mod ledger;
+pub mod journey;
 pub mod metering;
-pub mod overview;
-mod ratelimit;
-pub mod seed;
-pub mod suggestions;
-pub mod upgrades;
-pub mod usage;
 
 pub use catalog::Catalog;
 pub use clock::Clock;
-pub use ratelimit::{RateDecision, Window};
+pub use config::{EngineConfig, DEFAULT_SERVICE_RATE_PER_SECOND};
 pub use error::EngineError;
 pub use ids::AccountId;
-pub use overview::OverviewRead;
+pub use journey::overview::OverviewRead;
+pub use metering::ratelimit::{RateDecision, Window};
 
 use std::sync::Arc;
 
-/// Settings the engine needs beyond its catalog.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// Overrides the catalog's billing portal link when set.
-    pub billing_portal_url: Option<String>,
-    pub sessions: auth::SessionConfig,
-    /// How far from now an ingested event's timestamp may be.
-    pub ingest_window: metering::IngestWindow,
-    /// Requests per second each service key may make to ingest, consume and entitlements.
-    pub service_rate_per_second: u64,
-    pub clock: Clock,
-    /// Webhook signing secrets; several are allowed while one is rotated out.
-    pub whop_webhook_secrets: Vec<String>,
-    pub stripe_webhook_secrets: Vec<String>,
-}
-
-/// The default service limit: far above what one instance serves, so it only stops a
-/// runaway client.
-pub const DEFAULT_SERVICE_RATE_PER_SECOND: u64 = 50_000;
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Self {
-            billing_portal_url: None,
-            sessions: auth::SessionConfig::default(),
-            ingest_window: metering::IngestWindow::default(),
-            service_rate_per_second: DEFAULT_SERVICE_RATE_PER_SECOND,
-            clock: Clock::system(),
-            whop_webhook_secrets: Vec::new(),
-            stripe_webhook_secrets: Vec::new(),
-        }
-    }
-}
-
 /// In-memory state of the hot path: cached licenses, rate limiters, the usage writer.
 struct HotState {
-    access: access::AccessCache,
-    rates: ratelimit::RateLimits,
-    ledger: std::sync::OnceLock<ledger::Ledger>,
+    access: accounts::access::AccessCache,
+    rates: metering::ratelimit::RateLimits,
+    ledger: std::sync::OnceLock<metering::ledger::Ledger>,
     /// One billing event at a time: they queue here, in order, instead of in SQLite's
     /// busy handler, which sleeps in growing steps (measured: p99 569 ms at 16 concurrent
     /// webhooks without it).
@@ -107,8 +87,8 @@ impl Engine {
             key_lock: tokio::sync::Mutex::new(()),
         };
         let hot = HotState {
-            access: access::access_cache(),
-            rates: ratelimit::RateLimits::new(&catalog, config.service_rate_per_second),
+            access: accounts::access::access_cache(),
+            rates: metering::ratelimit::RateLimits::new(&catalog, config.service_rate_per_second),
             ledger: std::sync::OnceLock::new(),
             billing: tokio::sync::Mutex::new(()),
             refusals: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -125,7 +105,7 @@ impl Engine {
         &self.config.clock
     }
 
-    pub(crate) fn access_cache(&self) -> &access::AccessCache {
+    pub(crate) fn access_cache(&self) -> &accounts::access::AccessCache {
         &self.hot.access
     }
 
@@ -137,13 +117,13 @@ impl Engine {
         &self.hot.billing
     }
 
-    pub(crate) fn rate_limits(&self) -> &ratelimit::RateLimits {
+    pub(crate) fn rate_limits(&self) -> &metering::ratelimit::RateLimits {
         &self.hot.rates
     }
 
     /// The usage writer, started on first use on the current tokio runtime.
-    pub(crate) fn ledger(&self) -> &ledger::Ledger {
-        self.hot.ledger.get_or_init(|| ledger::Ledger::start(self.db.pool().clone(), self.config.clock.clone()))
+    pub(crate) fn ledger(&self) -> &metering::ledger::Ledger {
+        self.hot.ledger.get_or_init(|| metering::ledger::Ledger::start(self.db.pool().clone(), self.config.clock.clone()))
     }
 
     /// The secrets a provider's webhooks may be signed with (none: not configured).

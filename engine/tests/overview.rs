@@ -1,8 +1,8 @@
 //! The overview and metering, against a real SQLite file per test.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use engine::seed::NewAccount;
-use engine::usage::Recorded;
+use engine::accounts::NewAccount;
+use engine::metering::Recorded;
 use engine::{db::Db, AccountId, Catalog, Engine, EngineConfig};
 use model::{LicenseStatus, QuotaLevel};
 

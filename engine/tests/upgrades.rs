@@ -1,10 +1,10 @@
-//! The upgrade journey (`engine::upgrades`), against a real SQLite file per test: tiers,
+//! The upgrade journey (`engine::journey`), against a real SQLite file per test: tiers,
 //! feature access, requests with their evidence, the admin's answer, and custom alert
 //! thresholds.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use engine::seed::NewAccount;
-use engine::usage::Recorded;
+use engine::accounts::NewAccount;
+use engine::metering::Recorded;
 use engine::{db::Db, AccountId, Catalog, Clock, Engine, EngineConfig, EngineError};
 use model::{LicenseStatus, RequestKind, RequestStatus, UpgradeRequestView};
 
@@ -354,7 +354,7 @@ async fn approving_moves_the_account_to_the_requested_tier() {
     let t = engine().await;
     let e = &t.engine;
     let a = account(e, "acc_a", "free").await;
-    let exports = |info: &engine::access::AccountInfo| {
+    let exports = |info: &engine::accounts::access::AccountInfo| {
         e.feature_access(info).into_iter().find(|f| f.feature == "exports").expect("exports is a catalog feature")
     };
     assert!(!exports(&e.access(&a).await.expect("access")).allowed);

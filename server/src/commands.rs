@@ -1,6 +1,6 @@
 //! The operator subcommands: accounts, users and keys.
 
-use crate::cli::{AccountCommand, KeyCommand, UserCommand};
+use crate::config::{AccountCommand, KeyCommand, UserCommand};
 use crate::open_engine;
 use anyhow::Context;
 use engine::auth::{Email, KeyName, Password};
@@ -13,13 +13,13 @@ pub async fn account(command: AccountCommand) -> anyhow::Result<()> {
         AccountCommand::Create { store, name, plan, id, seats } => {
             let engine = open_engine(&store, EngineConfig::default()).await?;
             let id = id.as_deref().map(AccountId::parse).transpose()?.unwrap_or_else(AccountId::generate);
-            let new = engine::seed::NewAccount {
+            let new = engine::accounts::NewAccount {
                 id: id.clone(),
                 name,
                 plan_id: plan,
                 status: model::LicenseStatus::Active,
                 seats,
-                starts_at: chrono::Utc::now(),
+                starts_at: engine.now(),
                 expires_at: None,
             };
             engine.create_account(&new).await.context("cannot add the account")?;
@@ -51,12 +51,12 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let account = account.as_deref().map(AccountId::parse).transpose()?;
             let (password, generated) = match password {
-                Some(p) => (p, false),
+                Some(p) => (p.expose().to_owned(), false),
                 None => (engine::auth::generate_password(), true),
             };
             let password = Password::parse(&password)?;
             engine
-                .create_user(&email, &password, role, account.as_ref(), chrono::Utc::now())
+                .create_user(&email, &password, role, account.as_ref())
                 .await
                 .context("cannot add the user")?;
             println!("Added {} ({}).", email, role.as_str());
@@ -87,7 +87,7 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
                     anyhow::bail!("no account {id}; `tollgate account list` shows them");
                 }
             }
-            let created = engine.create_key("cli", account.as_ref(), kind, &name, None, chrono::Utc::now()).await?;
+            let created = engine.create_key("cli", account.as_ref(), kind, &name, None, engine.now()).await?;
             println!("{}", created.plaintext);
             eprintln!("Created {} key {} ({}). Store it now: it is shown only this once.", kind.tag(), created.key.id, created.key.name);
             Ok(())

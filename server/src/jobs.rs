@@ -35,7 +35,7 @@ pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> 
                     crate::metrics::handle().run_upkeep();
                 }
                 _ = tick.tick() => {
-                    match engine.prune_sessions(chrono::Utc::now()).await {
+                    match engine.prune_sessions(engine.now()).await {
                         Ok(0) => {}
                         Ok(pruned) => tracing::info!(pruned, "expired sessions deleted"),
                         Err(err) => tracing::warn!(error = %err, "session pruning failed; will retry"),

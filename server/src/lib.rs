@@ -3,8 +3,9 @@
 //! library so the integration tests build the very same router.
 
 pub mod api;
-pub mod auth;
-pub mod cli;
+pub mod config;
+pub mod error;
+pub mod web;
 pub mod commands;
 pub mod jobs;
 pub mod metrics;
@@ -13,7 +14,7 @@ pub mod telemetry;
 use anyhow::Context;
 use app::state::AppState;
 use axum::Router;
-use cli::{SeedArgs, ServeArgs, StoreArgs};
+use config::{SeedArgs, ServeArgs, StoreArgs};
 use engine::{db::Db, Catalog, Engine, EngineConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -61,7 +62,7 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         signup_enabled: config.signup_enabled,
         secure_cookies: config.public_url.starts_with("https://"),
     });
-    let origins = auth::AllowedOrigins::new(&config.public_url);
+    let origins = web::AllowedOrigins::new(&config.public_url);
     let routes = generate_route_list(app::App);
     let site = std::path::Path::new(config.site_root.as_str());
 
@@ -85,8 +86,8 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .nest_service("/vendor", ServeDir::new(site.join("vendor")).precompressed_br().precompressed_gzip())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(form_error_redirect))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session_layer))
-        .layer(axum::middleware::from_fn_with_state(origins, auth::csrf_layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::session_layer))
+        .layer(axum::middleware::from_fn_with_state(origins, web::csrf_layer))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -111,7 +112,7 @@ async fn form_error_redirect(request: axum::extract::Request, next: axum::middle
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let engine = open_engine(&args.store, args.engine_config()).await?;
     if args.demo && engine.is_empty().await? {
-        let ids = engine.seed_demo(chrono::Utc::now()).await.context("cannot seed the demo data")?;
+        let ids = engine.seed_demo(engine.now()).await.context("cannot seed the demo data")?;
         tracing::info!(accounts = ids.len(), "seeded demo data");
     }
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -148,7 +149,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn print_demo_logins() {
     // On stderr, so stdout stays pure log lines (JSON when asked).
     eprintln!("Demo sign-in details (demo mode only):");
-    for login in engine::seed::DEMO_LOGINS {
+    for login in engine::demo::DEMO_LOGINS {
         eprintln!(
             "  {:<7} {:<26} password {:<22} {}",
             login.role.as_str(),
@@ -163,7 +164,7 @@ fn print_demo_logins() {
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let engine = open_engine(&args.store, EngineConfig::default()).await?;
     let started = std::time::Instant::now();
-    engine.generate(args.accounts, args.days, chrono::Utc::now(), args.seed).await?;
+    engine.generate(args.accounts, args.days, engine.now(), args.seed).await?;
     println!(
         "Added {} accounts with {} days of history to {} in {:.1}s",
         args.accounts,

@@ -1,7 +1,7 @@
 //! `tollgate`: the plan, quota and license server.
 
 use clap::Parser;
-use server::cli::{Cli, Command};
+use server::config::{Cli, Command};
 use std::process::ExitCode;
 
 /// Server-side rendering allocates heavily across threads; glibc's malloc was a quarter of
@@ -10,6 +10,13 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The settings file becomes environment variables before the flags are read, so the
+    // flags and the environment win over it.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(err) = server::config::apply_config_file(&args) {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let target = match cli.command {
         Command::Serve(_) => server::telemetry::LogTarget::Stdout,

@@ -1,6 +1,6 @@
 //! Logging to stdout: readable on a terminal, JSON when asked.
 
-use crate::cli::LogFormat;
+use crate::config::LogFormat;
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 

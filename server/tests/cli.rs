@@ -89,24 +89,62 @@ fn serve_creates_the_database_logs_json_and_answers_health_checks() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn"));
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut url = None;
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
-        let message = entry["message"].as_str().unwrap_or_default();
-        if let Some(rest) = message.strip_prefix("Tollgate is serving at ") {
-            url = Some(rest.to_owned());
-            break;
-        }
-    }
-    let url = url.expect("the server announced its URL");
+    let url = announced_url(&mut child).expect("the server announced its URL");
     assert!(db.exists(), "the database file and its folders were created");
     let health = raw_http::get_status(&format!("{url}/readyz"));
     drop(child);
     assert_eq!(health, 200);
+}
+
+#[test]
+fn a_settings_file_configures_serve_and_the_environment_wins_over_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from_file = dir.path().join("from-file.db");
+    let from_env = dir.path().join("from-env.db");
+    let config = dir.path().join("tollgate.toml");
+    std::fs::write(
+        &config,
+        format!("addr = \"127.0.0.1:0\"\nlog_format = \"json\"\ndatabase_url = \"sqlite://{}\"\nsignup = false\n", from_file.display()),
+    )
+    .expect("write config");
+    // The environment names another database: it wins over the file.
+    let mut child = Running(tollgate()
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .env("TOLLGATE_DATABASE_URL", format!("sqlite://{}", from_env.display()))
+        .env_remove("TOLLGATE_LOG_FORMAT")
+        .env_remove("TOLLGATE_ADDR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn"));
+    // The file's log_format applies: every line is JSON.
+    let url = announced_url(&mut child).expect("the server announced its URL (the file's addr applied)");
+    assert_eq!(raw_http::get_status(&format!("{url}/readyz")), 200);
+    drop(child);
+    assert!(from_env.exists() && !from_file.exists(), "the environment's database wins over the file's");
+
+    std::fs::write(&config, "adress = \"127.0.0.1:0\"\n").expect("write config");
+    let output = tollgate().arg("serve").arg("--config").arg(&config).output().expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown setting `adress`") && stderr.contains("tollgate.toml"), "{stderr}");
+}
+
+/// Reads the server's JSON log lines (each must be JSON) until it says where it serves.
+fn announced_url(child: &mut Running) -> Option<String> {
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if let Some(rest) = entry["message"].as_str().and_then(|m| m.strip_prefix("Tollgate is serving at ")) {
+            return Some(rest.to_owned());
+        }
+    }
+    None
 }
 
 mod raw_http {

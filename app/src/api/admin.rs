@@ -28,7 +28,7 @@ pub async fn list_service_keys() -> Result<Vec<ApiKeyView>, AppError> {
 pub async fn create_service_key(name: String) -> Result<CreatedKey, AppError> {
     let (state, viewer) = admin()?;
     let name = engine::auth::KeyName::parse(&name)?;
-    Ok(state.engine.create_key(&viewer.email, None, model::KeyKind::Service, &name, None, chrono::Utc::now()).await?)
+    Ok(state.engine.create_key(&viewer.email, None, model::KeyKind::Service, &name, None, state.engine.now()).await?)
 }
 
 /// Owners created by a purchase who have not signed in yet (admins only).

@@ -30,7 +30,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     if let Some(previous) = crate::state::current_viewer() {
         state.engine.end_session(&previous).await?;
     }
-    let (token, _) = state.engine.sign_in(&email, &password, client, chrono::Utc::now()).await?;
+    let (token, _) = state.engine.sign_in(&email, &password, client, state.engine.now()).await?;
     crate::state::set_cookie(&state.session_cookie(&token));
     leptos_axum::redirect(&safe_next(next));
     Ok(())
@@ -43,7 +43,7 @@ pub async fn sign_up(email: String, password: String, account_name: String) -> R
     if !state.signup_enabled {
         return Err(engine::EngineError::Forbidden("sign-up is turned off; ask the operator for an account").into());
     }
-    let (token, _) = state.engine.sign_up(&email, &password, &account_name, chrono::Utc::now()).await?;
+    let (token, _) = state.engine.sign_up(&email, &password, &account_name, state.engine.now()).await?;
     crate::state::set_cookie(&state.session_cookie(&token));
     leptos_axum::redirect("/dashboard");
     Ok(())
@@ -73,7 +73,7 @@ pub async fn change_password(
     let viewer = crate::state::require_viewer()?;
     let token = state
         .engine
-        .change_password(&viewer, &current_password, &new_password, sign_out_others.is_some(), chrono::Utc::now())
+        .change_password(&viewer, &current_password, &new_password, sign_out_others.is_some(), state.engine.now())
         .await?;
     crate::state::set_cookie(&state.session_cookie(&token));
     Ok(())
@@ -91,4 +91,14 @@ mod tests {
         }
         assert_eq!(safe_next(None), "/dashboard");
     }
+}
+
+/// Uses a sign-in link: sets the password, signs in, and returns the account's first API
+/// key when it had none (shown once, on this page).
+#[server(endpoint = "session/redeem_link")]
+pub async fn redeem_link(token: String, password: String) -> Result<Option<model::CreatedKey>, AppError> {
+    let state = crate::state::AppState::get()?;
+    let redeemed = state.engine.redeem_signin_link(&token, &password).await?;
+    crate::state::set_cookie(&state.session_cookie(&redeemed.session));
+    Ok(redeemed.first_key)
 }

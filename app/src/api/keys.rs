@@ -31,7 +31,7 @@ pub async fn list_keys() -> Result<KeyList, AppError> {
     Ok(KeyList {
         keys: state.engine.list_keys(account).await?,
         can_manage: viewer.role.allows(model::Role::Owner),
-        now: Utc::now(),
+        now: state.engine.now(),
     })
 }
 
@@ -42,7 +42,7 @@ pub async fn create_key(name: String, environment: String) -> Result<CreatedKey,
     let name = engine::auth::KeyName::parse(&name)?;
     let kind = model::KeyKind::customer_environment(&environment)
         .ok_or_else(|| engine::EngineError::Invalid { field: "environment", message: "choose live or test".into() })?;
-    Ok(state.engine.create_key(&viewer.email, Some(&account), kind, &name, None, Utc::now()).await?)
+    Ok(state.engine.create_key(&viewer.email, Some(&account), kind, &name, None, state.engine.now()).await?)
 }
 
 #[server(endpoint = "keys/rename")]
@@ -60,11 +60,11 @@ pub async fn rotate_key(id: String, grace_minutes: u32) -> Result<CreatedKey, Ap
         return Err(engine::EngineError::Invalid { field: "grace", message: "a grace period can be at most 30 days".into() }.into());
     }
     let grace = chrono::Duration::minutes(i64::from(grace_minutes));
-    Ok(state.engine.rotate_key(&viewer.email, &account, &id, grace, Utc::now()).await?)
+    Ok(state.engine.rotate_key(&viewer.email, &account, &id, grace, state.engine.now()).await?)
 }
 
 #[server(endpoint = "keys/revoke")]
 pub async fn revoke_key(id: String) -> Result<ApiKeyView, AppError> {
     let (state, viewer, account) = owner()?;
-    Ok(state.engine.revoke_key(&viewer.email, &account, &id, Utc::now()).await?)
+    Ok(state.engine.revoke_key(&viewer.email, &account, &id, state.engine.now()).await?)
 }

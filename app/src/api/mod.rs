@@ -4,7 +4,6 @@
 
 pub mod admin;
 pub mod auth;
-pub mod billing;
 pub mod keys;
 pub mod overview;
 pub mod upgrade;

@@ -21,12 +21,12 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let state = crate::state::AppState::get()?;
     let viewer = crate::state::require_viewer()?;
     let account = viewer.account().map_err(AppError::from)?;
-    let read = state.engine.overview_read(account, chrono::Utc::now()).await?;
+    let read = state.engine.overview_read(account, state.engine.now()).await?;
     load_dashboard(&state, account, read).await
 }
 
 /// The dashboard's data from the account's overview; also what the server loads before
-/// rendering `/dashboard` ([`crate::state::preload`]).
+/// rendering `/dashboard` ([`crate::pages::preload`]).
 #[cfg(feature = "ssr")]
 pub async fn load_dashboard(
     state: &crate::state::AppState,

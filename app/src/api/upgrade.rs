@@ -50,12 +50,12 @@ fn customer() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::A
 pub async fn get_license() -> Result<Option<AccountLicense>, AppError> {
     let state = crate::state::AppState::get()?;
     let Some(account) = crate::state::current_viewer().and_then(|v| v.account) else { return Ok(None) };
-    let read = state.engine.overview_read(&account, chrono::Utc::now()).await?;
+    let read = state.engine.overview_read(&account, state.engine.now()).await?;
     load_license(&state, &account, &read).await.map(Some)
 }
 
 /// The license context from the account's overview; also what the server loads before
-/// rendering the pages that read it ([`crate::state::preload`]).
+/// rendering the pages that read it ([`crate::pages::preload`]).
 #[cfg(feature = "ssr")]
 pub async fn load_license(
     state: &crate::state::AppState,

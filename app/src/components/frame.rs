@@ -3,6 +3,7 @@ use leptos::server_fn::ServerFn;
 use leptos::prelude::*;
 
 const NAV_LINK: &str = "rounded px-2 py-1 text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:bg-slate-100 aria-[current=page]:font-semibold aria-[current=page]:text-slate-900";
+use crate::pages::{Nav, PAGES};
 use model::{Role, SessionUser};
 
 /// The signed-in user, shared through context: read on the server for the page being
@@ -53,14 +54,16 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
         let current = path == href || (href != "/admin" && path.starts_with(href) && path[href.len()..].starts_with('/'));
         view! { <a href=href aria-current=current.then_some("page") class=NAV_LINK>{label}</a> }
     };
-    let customer = [("/dashboard", "Dashboard"), ("/keys", "API keys"), ("/analytics", "Analytics"), ("/export", "Export")];
-    let admin = [("/admin", "Admin"), ("/admin/requests", "Requests")];
+    // The navigation is the page table's, in its order.
+    let shown = move |nav: Nav| match nav {
+        Nav::Customer(label) => has_account.then_some(label),
+        Nav::Everyone(label) => Some(label),
+        Nav::Admin(label) => is_admin.then_some(label),
+        Nav::Hidden => None,
+    };
     view! {
         <nav class="flex flex-wrap items-center gap-1 text-sm" aria-label="Main">
-            {has_account.then(|| customer.map(|(href, label)| link(href, label)).into_iter().collect_view())}
-            {link("/plans", "Plans")}
-            {link("/account", "Account")}
-            {is_admin.then(|| admin.map(|(href, label)| link(href, label)).into_iter().collect_view())}
+            {PAGES.iter().filter_map(|page| shown(page.nav).map(|label| link(page.path, label))).collect_view()}
         </nav>
         <div class="flex min-w-0 items-center gap-2 text-sm">
             <span class="truncate text-slate-600" data-testid="user-email" title=user.email.clone()>{user.email.clone()}</span>

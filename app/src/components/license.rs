@@ -24,10 +24,10 @@ pub fn provide_license() {
     let license = match crate::preloaded() {
         Some(license) => license,
         None => {
-            // A page that reads the license must be listed in `state::preload`; say so
+            // A page that reads the license must preload it in `pages::PAGES`; say so
             // rather than show a signed-in customer the signed-out prompts without a trace.
             #[cfg(feature = "ssr")]
-            tracing::error!("the license context was not loaded before this page; add the page to state::preload");
+            tracing::error!("the license context was not loaded before this page; set its preload in pages::PAGES");
             Ok(None)
         }
     };

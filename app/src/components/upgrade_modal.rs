@@ -7,7 +7,8 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
-pub use crate::routes::upgrade::SALES;
+/// The target that means "the first custom-priced tier above the current one".
+pub const SALES: &str = "*sales";
 
 /// Where the modal is drawn, once per page after the content: an island. Any element
 /// with `data-upgrade` opens it, on this page's server HTML or in HTML swapped in later:
@@ -89,8 +90,8 @@ pub fn UpgradeModalHost() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 mod dom {
     use crate::error::AppError;
-    pub use crate::islands::browser::closest;
-    use crate::islands::browser::{fetch_fragment, send};
+    pub use crate::browser::closest;
+    use crate::browser::{fetch_fragment, send};
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
 
@@ -182,7 +183,7 @@ mod dom {
 
     /// Tells the page's live region that the license (its request) changed.
     fn announce_license_changed() {
-        if let (Some(window), Ok(event)) = (web_sys::window(), web_sys::Event::new(crate::islands::LICENSE_CHANGED)) {
+        if let (Some(window), Ok(event)) = (web_sys::window(), web_sys::Event::new(crate::browser::LICENSE_CHANGED)) {
             let _ = window.dispatch_event(&event);
         }
     }

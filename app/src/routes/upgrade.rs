@@ -9,14 +9,13 @@
 
 use crate::api::upgrade::{get_upgrade_options, RequestUpgrade};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::upgrade_modal::SALES;
 use crate::components::frame::{FormError, Frame};
 use crate::components::tiers::{all_features, TierDetails};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use model::{TierView, UpgradeOptions, UpgradeRequestView};
 
-/// The target that means "the first custom-priced tier above the current one".
-pub const SALES: &str = "*sales";
 
 const FIELD: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
 const SECONDARY: &str = "rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500";

@@ -5,7 +5,7 @@
 //! shows the server function's answer in the hidden slot below and hides the form.
 
 use super::signin::{AuthCard, BUTTON, INPUT};
-use crate::api::billing::RedeemLink;
+use crate::api::auth::RedeemLink;
 use crate::components::frame::FormError;
 use crate::islands::LiveRegion;
 use leptos::prelude::*;

@@ -6,6 +6,7 @@
 
 use super::credentials::KeyName;
 use super::{random_base62, sha256_hex};
+use crate::audit::{self, Entry};
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, Utc};
 use model::{ApiKeyView, CreatedKey, KeyKind};
@@ -147,6 +148,7 @@ impl Engine {
         }
         let (plaintext, hash, prefix) = generate(kind);
         let id = format!("key_{}", uuid::Uuid::new_v4().simple());
+        let mut tx = self.db().pool().begin().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, account_id, kind, key_hash, prefix, name, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -159,9 +161,10 @@ impl Engine {
         .bind(name.as_str())
         .bind(now)
         .bind(expires_at)
-        .execute(self.db().pool())
+        .execute(&mut *tx)
         .await?;
-        self.audit(actor, account, "key.created", Some(&id), None, Some(name.as_str())).await?;
+        audit::record(&mut tx, Entry::new(actor, account, "key.created", now).target(&id).change(None, Some(name.as_str()))).await?;
+        tx.commit().await?;
         tracing::info!(key_id = %id, prefix = %prefix, "API key created");
         let key = ApiKeyView {
             id,
@@ -212,13 +215,16 @@ impl Engine {
 
     pub async fn rename_key(&self, actor: &str, account: &AccountId, key_id: &str, name: &KeyName) -> Result<ApiKeyView, EngineError> {
         let before = self.account_key(account, key_id).await?;
+        let mut tx = self.db().pool().begin().await?;
         sqlx::query("UPDATE api_keys SET name = $1 WHERE id = $2 AND account_id = $3")
             .bind(name.as_str())
             .bind(key_id)
             .bind(account.as_str())
-            .execute(self.db().pool())
+            .execute(&mut *tx)
             .await?;
-        self.audit(actor, Some(account), "key.renamed", Some(key_id), Some(&before.name), Some(name.as_str())).await?;
+        let entry = Entry::new(actor, Some(account), "key.renamed", self.now()).target(key_id).change(Some(&before.name), Some(name.as_str()));
+        audit::record(&mut tx, entry).await?;
+        tx.commit().await?;
         self.account_key(account, key_id).await
     }
 
@@ -226,14 +232,16 @@ impl Engine {
     pub async fn revoke_key(&self, actor: &str, account: &AccountId, key_id: &str, now: DateTime<Utc>) -> Result<ApiKeyView, EngineError> {
         let key = self.account_key(account, key_id).await?;
         if key.revoked_at.is_none() {
+            let mut tx = self.db().pool().begin().await?;
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id = $3")
                 .bind(now)
                 .bind(key_id)
                 .bind(account.as_str())
-                .execute(self.db().pool())
+                .execute(&mut *tx)
                 .await?;
+            audit::record(&mut tx, Entry::new(actor, Some(account), "key.revoked", now).target(key_id)).await?;
+            tx.commit().await?;
             self.key_cache().forget(key_id);
-            self.audit(actor, Some(account), "key.revoked", Some(key_id), None, None).await?;
             tracing::info!(key_id = %key_id, "API key revoked");
         }
         self.account_key(account, key_id).await
@@ -268,7 +276,9 @@ impl Engine {
         }
         let name = KeyName::parse(&old.name)?;
         let created = self.create_key(actor, Some(account), old.kind, &name, old.expires_at.filter(|t| *t > now + grace), now).await?;
-        self.audit(actor, Some(account), "key.rotated", Some(key_id), None, Some(&created.key.id)).await?;
+        let mut tx = self.db().pool().begin().await?;
+        audit::record(&mut tx, Entry::new(actor, Some(account), "key.rotated", now).target(key_id).change(None, Some(&created.key.id))).await?;
+        tx.commit().await?;
         Ok(created)
     }
 

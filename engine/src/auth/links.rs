@@ -6,6 +6,7 @@
 
 use super::credentials::{hash_password, KeyName};
 use super::{random_base62, sha256_hex, Password, SessionToken};
+use crate::audit::{self, Entry};
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, Utc};
 use model::{AwaitingSignIn, CreatedKey, KeyKind};
@@ -57,8 +58,8 @@ impl Engine {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
+        audit::record(&mut tx, Entry::new(actor, account.as_ref(), "signin_link.issued", now).target(user_id)).await?;
         tx.commit().await?;
-        self.audit(actor, account.as_ref(), "signin_link.issued", Some(user_id), None, None).await?;
         Ok((token, expires_at))
     }
 
@@ -89,9 +90,9 @@ impl Engine {
             .bind(&user_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
         let account = account.map(|a| AccountId::parse(&a)).transpose()?;
-        self.audit(&email, account.as_ref(), "signin_link.used", Some(&user_id), None, None).await?;
+        audit::record(&mut tx, Entry::new(&email, account.as_ref(), "signin_link.used", now).target(&user_id)).await?;
+        tx.commit().await?;
         let session = self.start_session(&user_id, now).await?;
         let first_key = match &account {
             Some(account) if self.list_keys(account).await?.is_empty() => {

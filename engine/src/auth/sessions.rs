@@ -3,7 +3,9 @@
 
 use super::credentials::{hash_password, verify_password, Email, Password};
 use super::{random_base62, sha256_hex};
-use crate::seed::NewAccount;
+use crate::accounts::{insert_account, NewAccount, Source};
+use crate::audit::{self, Entry};
+use super::users::{insert_user, NewUser};
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, Utc};
 use model::{LicenseStatus, Role, SessionUser};
@@ -202,25 +204,25 @@ impl Engine {
             });
         }
         let account = AccountId::generate();
-        let plan = self.catalog().lowest_plan().id.clone();
-        self.create_account(&NewAccount {
+        let new = NewAccount {
             id: account.clone(),
             name: name.to_owned(),
-            plan_id: plan,
+            plan_id: self.catalog().lowest_plan().id.clone(),
             status: LicenseStatus::Active,
             seats: 1,
             starts_at: now,
             expires_at: None,
-        })
-        .await?;
-        let user_id = match self.create_user(&email, &password, Role::Owner, Some(&account), now).await {
-            Ok(id) => id,
-            Err(err) => {
-                // Do not leave an account without its owner behind.
-                let _ = sqlx::query("DELETE FROM accounts WHERE id = $1").bind(account.as_str()).execute(self.db().pool()).await;
-                return Err(err);
-            }
         };
+        let password_hash = hash_password(&password).await?;
+        // The account, its license, its owner and the audit entry commit together: a
+        // failure leaves nothing behind (a lost race for the email is a conflict).
+        let mut tx = self.db().pool().begin().await?;
+        insert_account(&mut tx, &new, Source::MANUAL).await?;
+        let owner = NewUser { account: Some(&account), email: &email, password_hash, role: Role::Owner, awaiting_first_signin: false, at: now };
+        let user_id = insert_user(&mut tx, &owner).await?;
+        let entry = Entry::new(email.as_str(), Some(&account), "user.created", now).target(email.as_str()).change(None, Some(Role::Owner.as_str()));
+        audit::record(&mut tx, entry).await?;
+        tx.commit().await?;
         let token = self.start_session(&user_id, now).await?;
         let viewer = self.session(&token, now).await?.ok_or(EngineError::Unauthorized)?;
         Ok((token, viewer))
@@ -349,9 +351,9 @@ impl Engine {
         } else {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&viewer.session_hash).execute(&mut *tx).await?;
         }
+        audit::record(&mut tx, Entry::new(&viewer.email, viewer.account.as_ref(), "user.password_changed", now).target(&viewer.email)).await?;
         tx.commit().await?;
         self.session_cache().forget_user(&viewer.user_id);
-        self.audit(&viewer.email, viewer.account.as_ref(), "user.password_changed", Some(&viewer.email), None, None).await?;
         self.start_session(&viewer.user_id, now).await
     }
 }

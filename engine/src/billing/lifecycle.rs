@@ -7,6 +7,7 @@
 //! Each transition is one transaction with its plan history and audit entry, and is applied
 //! only if the row still says what was read (so two runs never apply one twice).
 
+use crate::accounts::license::{self, Terms};
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Utc};
 use model::{LicenseStatus, PlanChange};
@@ -69,55 +70,30 @@ impl Engine {
     }
 
     async fn transition(&self, account: &str, from: (&str, &str), to: (&str, LicenseStatus), reason: &str, now: DateTime<Utc>) -> Result<usize, EngineError> {
+        let id = AccountId::parse(account)?;
+        let from = Terms::new(from.0, from.1.parse().map_err(|message| EngineError::Invalid { field: "status", message })?);
+        let to = Terms::new(to.0, to.1);
         let mut tx = self.db().pool().begin().await?;
-        let changed = sqlx::query("UPDATE licenses SET plan_id = $1, status = $2, grace_ends_at = NULL, updated_at = $3 WHERE account_id = $4 AND plan_id = $5 AND status = $6")
-            .bind(to.0)
-            .bind(to.1.as_str())
-            .bind(now)
-            .bind(account)
-            .bind(from.0)
-            .bind(from.1)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
+        let change = license::Change {
+            account: &id,
+            from: from.clone(),
+            to: to.clone(),
+            grace_ends_at: None,
+            source: "lifecycle",
+            license_source: None,
+            external_id: None,
+            actor: "lifecycle",
+            target: reason,
+            reason: reason.to_owned(),
+            at: now,
+        };
+        if !license::write(&mut tx, &change).await? {
             return Ok(0);
         }
-        sqlx::query(
-            "INSERT INTO plan_history (id, account_id, at, from_plan, to_plan, from_status, to_status, source, reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'lifecycle', $8)",
-        )
-        .bind(format!("ph_{}", uuid::Uuid::new_v4().simple()))
-        .bind(account)
-        .bind(now)
-        .bind(from.0)
-        .bind(to.0)
-        .bind(from.1)
-        .bind(to.1.as_str())
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
-        let id = AccountId::parse(account)?;
-        super::audit_in(&mut tx, "lifecycle", &id, "license.changed", reason, &format!("{}/{}", from.0, from.1), &format!("{}/{}", to.0, to.1), now).await?;
         tx.commit().await?;
-        self.access_cache().forget(&id);
-        tracing::info!(account, from = ?from, to = ?(to.0, to.1.as_str()), reason, "license transition");
+        self.license_changed(&id);
+        tracing::info!(account, %from, %to, reason, "license transition");
         Ok(1)
-    }
-
-    /// The account's plan history, newest first.
-    pub async fn plan_history(&self, account: &AccountId) -> Result<Vec<PlanChange>, EngineError> {
-        type Row = (DateTime<Utc>, Option<String>, String, Option<String>, String, String, String);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT at, from_plan, to_plan, from_status, to_status, source, reason FROM plan_history WHERE account_id = $1 ORDER BY at DESC, id LIMIT 100",
-        )
-        .bind(account.as_str())
-        .fetch_all(self.db().pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(at, from_plan, to_plan, from_status, to_status, source, reason)| PlanChange { at, from_plan, to_plan, from_status, to_status, source, reason })
-            .collect())
     }
 
     /// Where the account manages its billing, and its plan history.

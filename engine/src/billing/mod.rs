@@ -9,11 +9,15 @@
 pub mod lifecycle;
 pub mod signature;
 
+use crate::accounts::license::{self, Terms};
+use crate::accounts::{insert_account, NewAccount, Source};
+use crate::audit::{self, Entry};
 use crate::auth::credentials::hash_password;
+use crate::auth::users::{insert_user, NewUser};
 use crate::auth::{generate_password, Email, Password};
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use model::LicenseStatus;
+use model::{LicenseStatus, Role};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,7 +284,7 @@ impl Engine {
         tx.commit().await?;
         crash_after_commit_if_asked();
         if let Some(account) = &account {
-            self.access_cache().forget(account);
+            self.license_changed(account);
         }
         tracing::info!(provider, event_id = %event.event_id, event_type = %event.event_type, outcome = outcome.as_str(), %detail, "billing event");
         Ok(outcome)
@@ -335,51 +339,35 @@ impl Engine {
             }
         };
 
-        let (plan, status): (String, String) = sqlx::query_as("SELECT plan_id, status FROM licenses WHERE account_id = $1")
-            .bind(account.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
-        let status: LicenseStatus = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
+        let current = Terms::read(tx, &account).await?;
         let entry = self.catalog().lowest_plan().id.clone();
-        let (new_plan, new_status) = match &change {
-            Change::Set { plan: Some(p), status } => (p.clone(), *status),
-            Change::Set { plan: None, status } => (plan.clone(), *status),
-            Change::ToEntryPlan => (entry, LicenseStatus::Active),
-            Change::CancelAtPeriodEnd(_) | Change::Nothing | Change::Ignore => (plan.clone(), status),
+        let to = match &change {
+            Change::Set { plan: Some(p), status } => Terms::new(p.clone(), *status),
+            Change::Set { plan: None, status } => Terms::new(current.plan.clone(), *status),
+            Change::ToEntryPlan => Terms::new(entry, LicenseStatus::Active),
+            Change::CancelAtPeriodEnd(_) | Change::Nothing | Change::Ignore => current.clone(),
         };
-        let grace_ends = (new_status == LicenseStatus::PastDue)
+        let grace_ends_at = (to.status == LicenseStatus::PastDue)
             .then(|| event.occurred_at + Duration::days(i64::from(self.catalog().billing.past_due_grace_days)));
-        let detail = if (new_plan.as_str(), new_status) != (plan.as_str(), status) {
-            sqlx::query("UPDATE licenses SET plan_id = $1, status = $2, grace_ends_at = $3, source = $4, external_id = $5, updated_at = $6 WHERE account_id = $7")
-                .bind(&new_plan)
-                .bind(new_status.as_str())
-                .bind(grace_ends)
-                .bind(provider)
-                .bind(subject)
-                .bind(now)
-                .bind(account.as_str())
-                .execute(&mut **tx)
-                .await?;
-            let reason = format!("{} {}", provider, event.event_type);
-            sqlx::query(
-                "INSERT INTO plan_history (id, account_id, at, from_plan, to_plan, from_status, to_status, source, reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(format!("ph_{}", uuid::Uuid::new_v4().simple()))
-            .bind(account.as_str())
-            .bind(now)
-            .bind(&plan)
-            .bind(&new_plan)
-            .bind(status.as_str())
-            .bind(new_status.as_str())
-            .bind(provider)
-            .bind(&reason)
-            .execute(&mut **tx)
+        let detail = if to != current {
+            let detail = format!("{current} -> {to}");
+            license::write(tx, &license::Change {
+                account: &account,
+                from: current,
+                to,
+                grace_ends_at,
+                source: provider,
+                license_source: Some(provider),
+                external_id: Some(subject),
+                actor: provider,
+                target: subject,
+                reason: format!("{} {}", provider, event.event_type),
+                at: now,
+            })
             .await?;
-            audit_in(tx, provider, &account, "license.changed", subject, &format!("{plan}/{status}"), &format!("{new_plan}/{new_status}"), now).await?;
-            format!("{plan}/{status} -> {new_plan}/{new_status}")
+            detail
         } else {
-            format!("unchanged: {plan}/{status}")
+            format!("unchanged: {current}")
         };
 
         let cancel = match change {
@@ -420,39 +408,24 @@ impl Engine {
         let Some(Ok(email)) = event.email.as_deref().map(Email::parse) else { return Ok(None) };
         let account = AccountId::generate();
         let name = event.name.clone().unwrap_or_else(|| email.as_str().to_owned());
-        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(account.as_str())
-            .bind(name.chars().take(120).collect::<String>())
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO licenses (id, account_id, plan_id, status, seats, starts_at, expires_at, source, external_id, updated_at)
-             VALUES ($1, $2, $3, $4, 1, $5, NULL, $6, $7, $5)",
-        )
-        .bind(format!("lic_{}", uuid::Uuid::new_v4().simple()))
-        .bind(account.as_str())
-        .bind(self.catalog().lowest_plan().id.as_str())
-        .bind(LicenseStatus::Active.as_str())
-        .bind(now)
-        .bind(event.provider.as_str())
-        .bind(&event.subject)
-        .execute(&mut **tx)
-        .await?;
+        let new = NewAccount {
+            id: account.clone(),
+            name: name.chars().take(120).collect(),
+            plan_id: self.catalog().lowest_plan().id.clone(),
+            status: LicenseStatus::Active,
+            seats: 1,
+            starts_at: now,
+            expires_at: None,
+        };
+        let source = Source { name: event.provider.as_str(), external_id: event.subject.as_deref() };
+        insert_account(tx, &new, source).await?;
         // Nobody knows this password: the owner sets one through the sign-in link.
-        let hash = hash_password(&Password::parse(&generate_password())?).await?;
-        sqlx::query(
-            "INSERT INTO users (id, account_id, email, password_hash, role, created_at, password_changed_at, awaiting_first_signin)
-             VALUES ($1, $2, $3, $4, 'owner', $5, $5, TRUE)",
-        )
-        .bind(format!("usr_{}", uuid::Uuid::new_v4().simple()))
-        .bind(account.as_str())
-        .bind(email.as_str())
-        .bind(hash)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        audit_in(tx, event.provider.as_str(), &account, "account.provisioned", email.as_str(), "", &format!("{plan}/{status}"), now).await?;
+        let password_hash = hash_password(&Password::parse(&generate_password())?).await?;
+        let owner = NewUser { account: Some(&account), email: &email, password_hash, role: Role::Owner, awaiting_first_signin: true, at: now };
+        insert_user(tx, &owner).await?;
+        let after = Terms::new(plan, status).to_string();
+        let entry = Entry::new(event.provider.as_str(), Some(&account), "account.provisioned", now).target(email.as_str()).change(None, Some(&after));
+        audit::record(tx, entry).await?;
         Ok(Some(account))
     }
 }
@@ -488,31 +461,6 @@ impl Engine {
             })
             .collect())
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn audit_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    actor: &str,
-    account: &AccountId,
-    action: &str,
-    target: &str,
-    before: &str,
-    after: &str,
-    at: DateTime<Utc>,
-) -> Result<(), EngineError> {
-    sqlx::query("INSERT INTO audit_log (id, at, actor, account_id, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(format!("aud_{}", uuid::Uuid::new_v4().simple()))
-        .bind(at)
-        .bind(actor)
-        .bind(account.as_str())
-        .bind(action)
-        .bind(target)
-        .bind(before)
-        .bind(after)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

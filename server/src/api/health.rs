@@ -1,6 +1,6 @@
 //! `/healthz`: the process is up. `/readyz`: the database answers.
 
-use super::ApiError;
+use crate::error::ApiError;
 use app::state::AppState;
 use axum::extract::State;
 use axum::routing::get;

@@ -1,15 +1,15 @@
 //! `/api/v1/user/keys`: a customer's own API keys, for programs. Authenticated by one of
 //! the account's keys (or a session); scoped to that account.
 
-use super::{ApiError, ApiJson};
-use crate::auth::Customer;
+use crate::error::{ApiError, ApiJson};
+use crate::api::extract::Customer;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use engine::auth::KeyName;
 use model::{ApiKeyView, CreatedKey, KeyKind};
 use serde::Deserialize;
@@ -53,7 +53,7 @@ async fn create(
         field: "environment".into(),
         message: format!("environment must be \"live\" or \"test\", not {environment:?}"),
     })?;
-    let now = Utc::now();
+    let now = state.engine.now();
     let expires_at = match body.expires_in_days {
         None => None,
         Some(days @ 1..=3650) => Some(now + Duration::days(i64::from(days))),
@@ -70,5 +70,5 @@ async fn create(
     responses((status = 200, body = ApiKeyView), (status = 404, description = "No such key in this account")),
     security(("customer_key" = [])))]
 async fn revoke(State(state): State<AppState>, customer: Customer, Path(id): Path<String>) -> Result<ApiJson<ApiKeyView>, ApiError> {
-    Ok(ApiJson(state.engine.revoke_key(&customer.actor, &customer.account, &id, Utc::now()).await?))
+    Ok(ApiJson(state.engine.revoke_key(&customer.actor, &customer.account, &id, state.engine.now()).await?))
 }

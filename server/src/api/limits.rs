@@ -8,39 +8,17 @@
 //! - Answers carry the IETF draft `RateLimit-Policy` and `RateLimit` headers; a refusal is
 //!   429 with `Retry-After`.
 
-use super::ApiError;
+use crate::error::{rate_headers, ApiError};
 use app::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::auth::{KeyPrincipal, KeyRejection};
-use engine::RateDecision;
 use model::KeyKind;
 
 /// The path whose rate limit is the verified customer's, not the caller's.
 pub const VERIFY_PATH: &str = "/api/v1/keys/verify";
-
-/// Writes `RateLimit-Policy` (every window) and `RateLimit` (the tightest window).
-pub fn rate_headers(headers: &mut HeaderMap, decision: &RateDecision) {
-    if decision.windows.is_empty() {
-        return;
-    }
-    let policy = decision
-        .windows
-        .iter()
-        .map(|w| format!("\"{}\";q={};w={}", w.name, w.limit, w.window_secs))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        headers.insert("ratelimit-policy", value);
-    }
-    if let Some(w) = decision.tightest() {
-        if let Ok(value) = HeaderValue::from_str(&format!("\"{}\";r={};t={}", w.name, w.remaining, w.reset_secs)) {
-            headers.insert("ratelimit", value);
-        }
-    }
-}
 
 /// The presented bearer key, if the request has an `Authorization` header.
 pub fn bearer(headers: &HeaderMap) -> Option<Result<&str, KeyRejection>> {

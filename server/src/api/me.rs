@@ -3,8 +3,8 @@
 //! Shapes follow the design notes; no license id or key ever appears. The account is the
 //! signed-in session's or the customer key's, never one named in the request.
 
-use super::ApiError;
-use crate::auth::Customer;
+use crate::error::ApiError;
+use crate::api::extract::Customer;
 use app::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Redirect;
@@ -31,7 +31,7 @@ pub fn v1_router() -> OpenApiRouter<AppState> {
 }
 
 async fn overview(state: &AppState, customer: &Customer) -> Result<Overview, ApiError> {
-    Ok(state.engine.overview(&customer.account, Utc::now()).await?)
+    Ok(state.engine.overview(&customer.account, state.engine.now()).await?)
 }
 
 /// `GET /api/v1/users/me/usage`, the shape of the usage-dashboard notes, generalised to

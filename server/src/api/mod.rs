@@ -1,31 +1,38 @@
-//! HTTP endpoints for machines: health, the metering API, the account's usage, license and
-//! keys as JSON, and the OpenAPI document.
+//! HTTP endpoints for machines, one file per resource: health, the metering API (verify,
+//! usage, quotas, entitlements, grants), the account's usage, license and keys as JSON,
+//! billing webhooks, and the OpenAPI document. [`extract`] says who calls.
 
-mod error;
+pub mod extract;
+mod entitlements;
+mod grants;
 mod health;
 mod keys;
 pub mod limits;
 mod me;
-pub mod metering;
 pub mod openapi;
+mod quotas;
+pub mod usage;
+mod verify;
 mod webhooks;
 
-pub use error::{ApiError, ApiJson};
+pub use crate::error::{ApiError, ApiJson, BODY_LIMIT};
 
 use app::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use chrono::{DateTime, Utc};
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
-
-/// The largest JSON body these endpoints accept (ingest has its own, larger limit).
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// `/api/v1`: every route here is in the OpenAPI document, because both come from the same
 /// handler annotations.
 pub fn v1() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .merge(metering::router())
+        .merge(verify::router())
+        .merge(usage::router())
+        .merge(quotas::router())
+        .merge(entitlements::router())
+        .merge(grants::router())
         .merge(me::v1_router())
         .merge(keys::router())
         .split_for_parts()
@@ -42,4 +49,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(webhooks::router())
         .merge(openapi::router(openapi::finish(doc)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// Whole seconds from `now` until `at`, at least one (a `Retry-After` value).
+fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    u64::try_from((at - now).num_seconds()).unwrap_or(0).max(1)
 }

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn error(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    crate::error::envelope(status, code, &message)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

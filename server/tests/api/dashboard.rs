@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use chrono::{Duration, Utc};
 use engine::auth::{Email, Password};
-use engine::seed::NewAccount;
+use engine::accounts::NewAccount;
 use engine::AccountId;
 use model::{LicenseStatus, Role};
 use serde_json::Value;
@@ -32,7 +32,7 @@ async fn known_account(app: &TestApp) -> Session {
     app.engine.record_usage(&id, "storage_mb", 3.2, now, "s").await.expect("s");
     let email = Email::parse("kim@known.example").expect("email");
     let password = Password::parse("known password").expect("password");
-    app.engine.create_user(&email, &password, Role::Member, Some(&id), now).await.expect("user");
+    app.engine.create_user(&email, &password, Role::Member, Some(&id)).await.expect("user");
     app.sign_in("kim@known.example", "known password").await
 }
 

@@ -46,7 +46,7 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
         std::fs::write(&path, text).expect("write catalog");
         path
     });
-    let store = server::cli::StoreArgs { database_url: format!("sqlite://{}", dir.path().join("test.db").display()), catalog };
+    let store = server::config::StoreArgs { database_url: format!("sqlite://{}", dir.path().join("test.db").display()), catalog };
     let mut engine_config = engine::EngineConfig { billing_portal_url: Some("https://billing.example/portal".into()), ..Default::default() };
     if let Some(clock) = options.clock {
         engine_config.clock = clock;
@@ -130,7 +130,7 @@ impl TestApp {
 
     /// Adds an account with an active license on `plan`.
     pub async fn account(&self, id: &str, plan: &str) {
-        let new = engine::seed::NewAccount {
+        let new = engine::accounts::NewAccount {
             id: engine::AccountId::parse(id).expect("id"),
             name: id.to_owned(),
             plan_id: plan.to_owned(),

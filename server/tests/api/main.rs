@@ -7,6 +7,7 @@ mod isolation;
 mod keys;
 mod metering;
 mod openapi;
+mod pages;
 mod suggestions;
 mod upgrades;
 mod webhooks;

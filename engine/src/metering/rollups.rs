@@ -1,23 +1,26 @@
-//! Metering: recording events and reading rollups.
+//! The rollup tables: the SQL that folds a change into them, and the reads a page or a
+//! quota decision makes of them. A leaf: it knows the tables and the catalog's meters only.
 
 use crate::catalog::Meter;
 use crate::{AccountId, Engine, EngineError};
-use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, TimeDelta, Utc};
 use model::{Aggregation, DayCount, Period};
-use crate::ledger::EventOutcome;
 use std::sync::OnceLock;
-
-/// What happened to a recorded event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
-    Accepted,
-    /// An event with this idempotency key was already counted.
-    Duplicate,
-}
 
 /// The first day of the UTC month holding `day`.
 pub fn month_start(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
+}
+
+/// When the period holding `now` ends.
+pub fn period_end(period: Period, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    match period {
+        Period::Minute => now.duration_trunc(TimeDelta::minutes(1)).ok().map(|m| m + TimeDelta::minutes(1)),
+        Period::Day => now.date_naive().succ_opt().and_then(midnight),
+        Period::Month => midnight(month_start(month_start(now.date_naive()) + Duration::days(32))),
+        Period::Lifetime => None,
+    }
 }
 
 /// `days` consecutive days ending with `today`, oldest first, with the value of each day
@@ -86,37 +89,6 @@ impl Rollup {
 }
 
 impl Engine {
-    /// Records one usage event durably, through the ledger: the event and its rollups
-    /// commit together, and an idempotency key already used by this account is counted once.
-    pub async fn record_usage(
-        &self,
-        account: &AccountId,
-        meter_key: &str,
-        quantity: f64,
-        at: DateTime<Utc>,
-        idempotency_key: &str,
-    ) -> Result<Recorded, EngineError> {
-        let event = crate::metering::RawEvent {
-            idempotency_key: Some(idempotency_key.into()),
-            meter: Some(meter_key.into()),
-            quantity: Some(serde_json::json!(quantity)),
-            timestamp: Some(at.to_rfc3339().into()),
-            ..Default::default()
-        };
-        let validated = self
-            .validate_event(&crate::metering::Scope::Account(account.clone()), event, None)
-            .map_err(|message| EngineError::Invalid { field: "event", message })?;
-        match self.ledger().ingest(vec![validated]).await?.first() {
-            Some(EventOutcome::Accepted) => Ok(Recorded::Accepted),
-            Some(EventOutcome::Duplicate) => Ok(Recorded::Duplicate),
-            Some(EventOutcome::Conflict) => Err(EngineError::Conflict {
-                field: "idempotency_key",
-                message: "this key was already used for a different event".into(),
-            }),
-            None => Err(EngineError::Internal("the ledger gave no answer".into())),
-        }
-    }
-
     /// The meter's value over the limit's period, as of `now`.
     pub(crate) async fn current_usage(
         &self,
@@ -250,6 +222,19 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn periods_end_at_the_next_utc_boundary() {
+        use chrono::TimeZone;
+        let at = |y, mo, d, h, mi, s| Utc.with_ymd_and_hms(y, mo, d, h, mi, s).single().expect("valid time");
+        let now = at(2026, 12, 31, 23, 59, 30);
+        assert_eq!(period_end(Period::Minute, now), Some(at(2027, 1, 1, 0, 0, 0)));
+        assert_eq!(period_end(Period::Day, now), Some(at(2027, 1, 1, 0, 0, 0)));
+        assert_eq!(period_end(Period::Month, now), Some(at(2027, 1, 1, 0, 0, 0)));
+        assert_eq!(period_end(Period::Month, at(2028, 2, 10, 8, 0, 0)), Some(at(2028, 3, 1, 0, 0, 0)));
+        assert_eq!(period_end(Period::Day, at(2028, 2, 28, 8, 0, 0)), Some(at(2028, 2, 29, 0, 0, 0)));
+        assert_eq!(period_end(Period::Lifetime, now), None);
     }
 
     #[test]

@@ -1,26 +1,15 @@
 //! Accounts with believable history: the demo data and the load-test generator.
 
 use crate::auth::{Email, Password};
-use crate::usage::month_start;
+use crate::metering::rollups::month_start;
+use crate::accounts::NewAccount;
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use model::{AccountSummary, Aggregation, LicenseStatus, Role};
+use model::{Aggregation, LicenseStatus, Role};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
-
-/// A new account and its license.
-#[derive(Debug, Clone)]
-pub struct NewAccount {
-    pub id: AccountId,
-    pub name: String,
-    pub plan_id: String,
-    pub status: LicenseStatus,
-    pub seats: u32,
-    pub starts_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-}
 
 /// How an account's usage looks over time, as fractions of its plan's limits.
 #[derive(Debug, Clone, Copy)]
@@ -93,59 +82,6 @@ pub const DEMO_LOGINS: [DemoLogin; 5] = [
 ];
 
 impl Engine {
-    /// Lists every account with its plan and status, oldest first (operators only).
-    pub async fn list_accounts(&self) -> Result<Vec<AccountSummary>, EngineError> {
-        type Row = (String, String, String, String, i64, Option<DateTime<Utc>>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT a.id, a.name, l.plan_id, l.status, l.seats, l.expires_at
-             FROM accounts a JOIN licenses l ON l.account_id = a.id ORDER BY a.created_at, a.id",
-        )
-        .fetch_all(self.db().pool())
-        .await?;
-        rows.into_iter()
-            .map(|(id, name, plan, status, seats, expires_at)| {
-                let status = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
-                Ok(AccountSummary { id, name, plan, status, seats: u32::try_from(seats).unwrap_or(0), expires_at })
-            })
-            .collect()
-    }
-
-    /// Creates an account with its license.
-    pub async fn create_account(&self, new: &NewAccount) -> Result<(), EngineError> {
-        if self.catalog().plan(&new.plan_id).is_none() {
-            return Err(EngineError::UnknownPlan(new.plan_id.clone()));
-        }
-        let mut tx = self.db().pool().begin().await?;
-        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(new.id.as_str())
-            .bind(&new.name)
-            .bind(new.starts_at)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO licenses (id, account_id, plan_id, status, seats, starts_at, expires_at, source, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'manual', $8)",
-        )
-        .bind(format!("lic_{}", uuid::Uuid::new_v4().simple()))
-        .bind(new.id.as_str())
-        .bind(&new.plan_id)
-        .bind(new.status.as_str())
-        .bind(i64::from(new.seats))
-        .bind(new.starts_at)
-        .bind(new.expires_at)
-        .bind(new.starts_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Whether the database holds no accounts yet.
-    pub async fn is_empty(&self) -> Result<bool, EngineError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(self.db().pool()).await?;
-        Ok(count == 0)
-    }
-
     /// Seeds the demo accounts: every tier and every state the dashboard can show, with
     /// 35 days of history. Returns their ids, the default viewer first.
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<Vec<AccountId>, EngineError> {
@@ -174,7 +110,7 @@ impl Engine {
             let email = Email::parse(login.email)?;
             let password = Password::parse(login.password)?;
             let account = login.account.map(AccountId::parse).transpose()?;
-            self.create_user(&email, &password, login.role, account.as_ref(), now).await?;
+            self.create_user(&email, &password, login.role, account.as_ref()).await?;
         }
         Ok(ids)
     }

@@ -56,7 +56,7 @@ impl Engine {
         }
 
         // The account's own alert thresholds apply while its plan has the feature.
-        if info.has_feature(crate::upgrades::ALERT_FEATURE, now) {
+        if info.has_feature(super::thresholds::ALERT_FEATURE, now) {
             for quota in &mut quotas {
                 if let Some(percent) = info.alert_thresholds.get(&quota.meter) {
                     quota.alert_percent = *percent;
@@ -68,7 +68,7 @@ impl Engine {
             Some(meter) => window.iter().filter(|(m, ..)| *m == meter.key).map(|(_, day, value, _)| (*day, *value)).collect(),
             None => Vec::new(),
         };
-        let api_calls_7d = crate::usage::zero_filled(today, 7, &chart_rows);
+        let api_calls_7d = crate::metering::rollups::zero_filled(today, 7, &chart_rows);
         let last_usage_at = match window.iter().map(|(.., observed)| *observed).max() {
             Some(latest) => Some(latest),
             None => self.last_usage_at(account).await?,

@@ -13,7 +13,7 @@
 //! fails, it is rolled back, the counters are restored, and every request in it is told.
 
 use crate::catalog::{Enforcement, Limit};
-use crate::usage::{month_start, rollup_sql, Rollup};
+use super::rollups::{month_start, period_end, rollup_sql, Rollup};
 use crate::{AccountId, Clock};
 use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
 use model::{Aggregation, Period};
@@ -144,17 +144,6 @@ impl Buckets {
     fn of(at: DateTime<Utc>) -> Self {
         let day = at.date_naive();
         Self { minute: at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(at), day, month: month_start(day) }
-    }
-}
-
-/// When the period holding `now` ends.
-pub fn period_end(period: Period, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let b = Buckets::of(now);
-    match period {
-        Period::Minute => Some(b.minute + TimeDelta::minutes(1)),
-        Period::Day => b.day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()),
-        Period::Month => month_start(b.month + TimeDelta::days(32)).and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
-        Period::Lifetime => None,
     }
 }
 
@@ -662,17 +651,6 @@ mod tests {
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).single().expect("valid time")
-    }
-
-    #[test]
-    fn periods_end_at_the_next_utc_boundary() {
-        let now = at(2026, 12, 31, 23, 59, 30);
-        assert_eq!(period_end(Period::Minute, now), Some(at(2027, 1, 1, 0, 0, 0)));
-        assert_eq!(period_end(Period::Day, now), Some(at(2027, 1, 1, 0, 0, 0)));
-        assert_eq!(period_end(Period::Month, now), Some(at(2027, 1, 1, 0, 0, 0)));
-        assert_eq!(period_end(Period::Month, at(2028, 2, 10, 8, 0, 0)), Some(at(2028, 3, 1, 0, 0, 0)));
-        assert_eq!(period_end(Period::Day, at(2028, 2, 28, 8, 0, 0)), Some(at(2028, 2, 29, 0, 0, 0)));
-        assert_eq!(period_end(Period::Lifetime, now), None);
     }
 
     #[test]

@@ -1,9 +1,112 @@
-//! The command line. Every flag has a `TOLLGATE_*` environment variable and a default,
-//! so `tollgate serve` runs with nothing configured.
+//! Configuration, in layers: a flag wins over its `TOLLGATE_*` environment variable,
+//! which wins over the optional TOML file (`--config`, `TOLLGATE_CONFIG`), which wins over
+//! the default, so `tollgate serve` runs with nothing configured. Secrets never show in
+//! `Debug` (a logged configuration): webhook secrets are [`Secret`]s and a database URL's
+//! password is masked.
 
+use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A value that must not appear in logs: `Debug` shows `[redacted]`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(raw.to_owned()))
+    }
+}
+
+/// `scheme://user:password@host/…` with the password masked, for logs.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// The settings a TOML file may hold, and the environment variable each one stands for.
+pub const FILE_SETTINGS: [(&str, &str); 14] = [
+    ("addr", "TOLLGATE_ADDR"),
+    ("database_url", "TOLLGATE_DATABASE_URL"),
+    ("catalog", "TOLLGATE_CATALOG"),
+    ("demo", "TOLLGATE_DEMO"),
+    ("signup", "TOLLGATE_SIGNUP"),
+    ("public_url", "TOLLGATE_PUBLIC_URL"),
+    ("billing_portal_url", "TOLLGATE_BILLING_PORTAL_URL"),
+    ("log_format", "TOLLGATE_LOG_FORMAT"),
+    ("service_rate_limit", "TOLLGATE_SERVICE_RATE_LIMIT"),
+    ("ingest_max_future_secs", "TOLLGATE_INGEST_MAX_FUTURE_SECS"),
+    ("ingest_max_age_days", "TOLLGATE_INGEST_MAX_AGE_DAYS"),
+    ("whop_webhook_secret", "TOLLGATE_WHOP_WEBHOOK_SECRET"),
+    ("stripe_webhook_secret", "TOLLGATE_STRIPE_WEBHOOK_SECRET"),
+    ("site_root", "LEPTOS_SITE_ROOT"),
+];
+
+/// The environment a TOML settings file stands for: `(variable, value)` per setting.
+/// An unknown setting or a value that is not a string, number or boolean is refused with
+/// the list of known settings.
+pub fn file_settings(text: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let table: toml::Table = text.parse().context("the file is not valid TOML")?;
+    let mut out = Vec::with_capacity(table.len());
+    for (key, value) in table {
+        let Some((_, variable)) = FILE_SETTINGS.iter().find(|(name, _)| *name == key) else {
+            let known: Vec<_> = FILE_SETTINGS.iter().map(|(name, _)| *name).collect();
+            bail!("unknown setting `{key}`; the settings are: {}", known.join(", "));
+        };
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(x) => x.to_string(),
+            other => bail!("`{key}` must be a string, a number or true/false, not {}", other.type_str()),
+        };
+        out.push((*variable, value));
+    }
+    Ok(out)
+}
+
+/// Applies the TOML file named by `--config` (in `args`) or `TOLLGATE_CONFIG` as
+/// environment variables that are not set already, so flags and the environment keep
+/// precedence. Call it before parsing the command line, while the process has one thread.
+pub fn apply_config_file(args: &[OsString]) -> anyhow::Result<()> {
+    let named = args.windows(2).find(|w| w[0] == "--config").map(|w| PathBuf::from(&w[1])).or_else(|| {
+        args.iter().find_map(|a| a.to_str().and_then(|a| a.strip_prefix("--config=")).map(PathBuf::from))
+    });
+    let Some(path) = named.or_else(|| std::env::var_os("TOLLGATE_CONFIG").map(PathBuf::from)) else { return Ok(()) };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    let settings = file_settings(&text).with_context(|| format!("in the configuration file {}", path.display()))?;
+    for (variable, value) in settings {
+        if std::env::var_os(variable).is_none() {
+            std::env::set_var(variable, value);
+        }
+    }
+    Ok(())
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "tollgate", version, about = "Self-hosted plans, quotas and licenses for SaaS products.")]
@@ -11,6 +114,11 @@ pub struct Cli {
     /// Log format: `text` (human-readable) or `json` (one object per line).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    /// A TOML file of settings (the flags' names, with `_` for `-`: `addr`,
+    /// `database_url`, `whop_webhook_secret`…). Flags and the environment win over it.
+    #[arg(long, env = "TOLLGATE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -83,7 +191,7 @@ pub enum UserCommand {
         /// The password (at least 8 characters); from the environment so it stays out of
         /// shell history and process lists.
         #[arg(long = "password-from-env", env = "TOLLGATE_USER_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
+        password: Option<Secret>,
     },
 }
 
@@ -108,7 +216,7 @@ pub enum KeyCommand {
 }
 
 /// Where the data lives and which plans exist; shared by every subcommand.
-#[derive(Debug, Args, Clone)]
+#[derive(Args, Clone)]
 pub struct StoreArgs {
     /// Database URL. The default SQLite file (and its folder) is created and migrated on
     /// first start.
@@ -163,16 +271,23 @@ pub struct ServeArgs {
     /// Whop webhook signing secret(s), comma-separated while rotating. Without one,
     /// `/api/webhooks/whop` answers 503.
     #[arg(long, env = "TOLLGATE_WHOP_WEBHOOK_SECRET", hide_env_values = true)]
-    pub whop_webhook_secret: Option<String>,
+    pub whop_webhook_secret: Option<Secret>,
 
     /// Stripe webhook signing secret(s) (`whsec_…`), comma-separated while rotating.
     /// Without one, `/api/webhooks/stripe` answers 503.
     #[arg(long, env = "TOLLGATE_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-    pub stripe_webhook_secret: Option<String>,
+    pub stripe_webhook_secret: Option<Secret>,
 
     /// Folder holding the built site (`pkg/`, vendored scripts, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+}
+
+/// The database URL's password never shows.
+impl fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreArgs").field("database_url", &redact_url(&self.database_url)).field("catalog", &self.catalog).finish()
+    }
 }
 
 impl ServeArgs {
@@ -185,8 +300,8 @@ impl ServeArgs {
                 max_future: chrono::Duration::seconds(i64::from(self.ingest_max_future_secs)),
                 max_age: chrono::Duration::days(i64::from(self.ingest_max_age_days)),
             },
-            whop_webhook_secrets: split_secrets(self.whop_webhook_secret.as_deref()),
-            stripe_webhook_secrets: split_secrets(self.stripe_webhook_secret.as_deref()),
+            whop_webhook_secrets: split_secrets(self.whop_webhook_secret.as_ref().map(Secret::expose)),
+            stripe_webhook_secrets: split_secrets(self.stripe_webhook_secret.as_ref().map(Secret::expose)),
             ..engine::EngineConfig::default()
         }
     }
@@ -213,4 +328,44 @@ pub struct SeedArgs {
     /// Random seed, so a generated database can be reproduced.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_secret_or_a_database_password() {
+        let args = Cli::try_parse_from([
+            "tollgate", "serve",
+            "--database", "postgres://tollgate:dbpassword@db.internal/tollgate",
+            "--whop-webhook-secret", "whop_signing_value",
+            "--stripe-webhook-secret", "whsec_stripe_value",
+        ])
+        .expect("parse");
+        let shown = format!("{args:?}");
+        for secret in ["dbpassword", "whop_signing_value", "whsec_stripe_value"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("postgres://tollgate:***@db.internal/tollgate"), "{shown}");
+        let Command::Serve(serve) = args.command else { panic!("serve") };
+        assert_eq!(serve.engine_config().whop_webhook_secrets, ["whop_signing_value"], "the value itself is kept");
+    }
+
+    #[test]
+    fn a_settings_file_maps_to_the_environment_and_refuses_what_it_does_not_know() {
+        let settings = file_settings("addr = \"127.0.0.1:4000\"\ndemo = true\nservice_rate_limit = 10\n").expect("valid");
+        assert_eq!(settings, [("TOLLGATE_ADDR", "127.0.0.1:4000".to_owned()), ("TOLLGATE_DEMO", "true".to_owned()), ("TOLLGATE_SERVICE_RATE_LIMIT", "10".to_owned())]);
+        let unknown = file_settings("adress = \"x\"").expect_err("a misspelt setting");
+        assert!(format!("{unknown:#}").contains("unknown setting `adress`; the settings are: addr,"), "{unknown:#}");
+        assert!(file_settings("addr = [1]").is_err());
+        assert!(file_settings("addr = ").is_err(), "not TOML");
+    }
+
+    #[test]
+    fn urls_without_a_password_are_shown_as_they_are() {
+        assert_eq!(redact_url("sqlite://data/tollgate.db"), "sqlite://data/tollgate.db");
+        assert_eq!(redact_url("postgres://user@host/db"), "postgres://user@host/db");
+        assert_eq!(redact_url("redis://:pw@host:6379"), "redis://:***@host:6379");
+    }
 }

@@ -1,86 +1,72 @@
-//! One JSON error envelope for every API answer: `{"error": {"code", "message"}}`.
+//! The API's errors: one JSON envelope for every answer that is not a success,
+//! `{"error": {"code", "message", …}}`, with status and code for the engine's errors
+//! taken from the engine's own table.
 
 use axum::extract::rejection::JsonRejection;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::auth::KeyRejection;
-use engine::EngineError;
+use engine::{EngineError, RateDecision};
 use serde_json::json;
 
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every refusal or failure an API answer can carry. The engine's own errors keep their
+/// type and take status, code, field and message from the engine's one table
+/// ([`EngineError::status`]); the other variants are the HTTP edge's own.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    #[error("{0}")]
+    Engine(#[from] EngineError),
     #[error("{0}")]
     Key(KeyRejection),
     #[error("{0}")]
     Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
     #[error("{message}")]
     Invalid { field: String, message: String },
-    #[error("{0}")]
-    Conflict(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("the request body is too large; the limit is {0} bytes")]
     TooLarge(usize),
-    /// A body that holds more than one request may (e.g. too many events).
-    #[error("{0}")]
-    TooLarge413(String),
     #[error("send the body as JSON with `Content-Type: application/json`")]
     UnsupportedMediaType,
     #[error("{message}")]
     Unavailable { message: String },
-    #[error("{0}")]
-    LicenseInactive(String),
     #[error("rate limit reached; retry in {} seconds", .0.retry_after_secs)]
     RateLimited(engine::RateDecision),
     #[error("{message}")]
     QuotaExceeded { message: String, details: serde_json::Value, retry_after_secs: Option<u64> },
-    #[error("{}", .0.message.clone().unwrap_or_default())]
-    UpgradeRequired(Box<model::Entitlement>),
-    #[error("internal error")]
-    Internal(#[source] EngineError),
 }
 
 impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
+            ApiError::Engine(err) => (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), err.code()),
             ApiError::Key(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::TooLarge(_) | ApiError::TooLarge413(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::LicenseInactive(_) => (StatusCode::FORBIDDEN, "license_inactive"),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded"),
-            ApiError::UpgradeRequired(_) => (StatusCode::FORBIDDEN, "upgrade_required"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
 
-impl From<EngineError> for ApiError {
-    fn from(err: EngineError) -> Self {
-        match err {
-            EngineError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
-            EngineError::Invalid { field, message } => ApiError::Invalid { field: field.into(), message: format!("{field}: {message}") },
-            EngineError::Conflict { message, .. } | EngineError::LimitReached(message) => ApiError::Conflict(message),
-            EngineError::Forbidden(message) => ApiError::Forbidden(message.into()),
-            EngineError::Unauthorized | EngineError::BadCredentials => ApiError::Key(KeyRejection::Missing),
-            EngineError::LicenseInactive(message) => ApiError::LicenseInactive(message),
-            EngineError::UpgradeRequired(entitlement) => ApiError::UpgradeRequired(entitlement),
-            EngineError::Ledger(failure) => {
-                tracing::error!(error = %failure, "usage writer failed");
-                ApiError::Unavailable { message: "usage could not be recorded right now; nothing was counted, so the request can be retried".into() }
-            }
-            other => ApiError::Internal(other),
-        }
-    }
+/// The one JSON error envelope: `{"error": {"code", "message", …}}`. Every API answer
+/// that is not a success is built here (the CSRF guard and the webhook receiver too).
+pub fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": error_object(code, message) }))).into_response()
+}
+
+/// The envelope's `error` object, for an answer that carries more beside it (ingest's
+/// per-event results).
+pub fn error_object(code: &str, message: &str) -> serde_json::Value {
+    json!({ "code": code, "message": message })
 }
 
 impl From<JsonRejection> for ApiError {
@@ -89,7 +75,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
             JsonRejection::JsonSyntaxError(err) => ApiError::BadRequest(format!("the body is not valid JSON: {}", err.body_text())),
             JsonRejection::JsonDataError(err) => ApiError::Invalid { field: "body".into(), message: err.body_text() },
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(crate::api::BODY_LIMIT),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(BODY_LIMIT),
             other => ApiError::BadRequest(other.body_text()),
         }
     }
@@ -100,23 +86,33 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let message = match &self {
             // The cause goes to the log, never to the client.
-            ApiError::Internal(cause) => {
-                tracing::error!(error = %cause, "request failed");
-                "the server could not complete the request; try again later".to_owned()
+            ApiError::Engine(err) if err.is_internal() => {
+                tracing::error!(error = %err, "request failed");
+                err.public_message()
             }
-            other => other.to_string(),
+            ApiError::Engine(EngineError::Ledger(failure)) => {
+                tracing::error!(error = %failure, "usage writer failed");
+                self_message(&self)
+            }
+            other => self_message(other),
         };
-        let mut body = json!({ "error": { "code": code, "message": message } });
+        let mut body = json!({ "error": error_object(code, &message) });
         let mut retry_after = None;
         match &self {
             ApiError::Invalid { field, .. } => body["error"]["field"] = json!(field),
+            ApiError::Engine(err) => {
+                if let Some(field) = err.field() {
+                    body["error"]["field"] = json!(field);
+                }
+                if let EngineError::UpgradeRequired(entitlement) = err {
+                    merge(&mut body["error"], &json!(entitlement));
+                    body["error"]["code"] = json!(code);
+                }
+                retry_after = err.retry_after_secs();
+            }
             ApiError::QuotaExceeded { details, retry_after_secs, .. } => {
                 merge(&mut body["error"], details);
                 retry_after = *retry_after_secs;
-            }
-            ApiError::UpgradeRequired(entitlement) => {
-                merge(&mut body["error"], &json!(entitlement));
-                body["error"]["code"] = json!(code);
             }
             ApiError::RateLimited(decision) => {
                 retry_after = Some(decision.retry_after_secs);
@@ -126,16 +122,45 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
-        if matches!(self, ApiError::Key(_)) {
+        if matches!(self, ApiError::Key(_) | ApiError::Engine(EngineError::Unauthorized | EngineError::BadCredentials)) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let ApiError::RateLimited(decision) = &self {
-            super::limits::rate_headers(headers, decision);
+            rate_headers(headers, decision);
         }
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+/// The message a client sees for an error that is not internal.
+fn self_message(err: &ApiError) -> String {
+    match err {
+        ApiError::Engine(err) => err.public_message(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes `RateLimit-Policy` (every window) and `RateLimit` (the tightest window).
+pub fn rate_headers(headers: &mut HeaderMap, decision: &RateDecision) {
+    if decision.windows.is_empty() {
+        return;
+    }
+    let policy = decision
+        .windows
+        .iter()
+        .map(|w| format!("\"{}\";q={};w={}", w.name, w.limit, w.window_secs))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert("ratelimit-policy", value);
+    }
+    if let Some(w) = decision.tightest() {
+        if let Ok(value) = HeaderValue::from_str(&format!("\"{}\";r={};t={}", w.name, w.remaining, w.reset_secs)) {
+            headers.insert("ratelimit", value);
+        }
     }
 }
 

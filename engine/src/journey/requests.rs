@@ -1,32 +1,23 @@
-//! The upgrade journey: the tiers compared, what the account may use, the evidence a
-//! request carries, the requests themselves and the admin's answer, and custom alert
-//! thresholds (a gated feature of Tollgate's own).
+//! Upgrade requests: the evidence a request carries, the requests themselves and the
+//! admin's answer, which moves the license through [`crate::accounts::license`].
 
-use crate::access::AccountInfo;
+use crate::accounts::license::{self, Terms};
 use crate::auth::Email;
-use crate::billing::audit_in;
-use crate::catalog::{Enforcement, Plan};
-use crate::suggestions::benefits;
+use crate::audit::{self, Entry};
+use crate::catalog::Plan;
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use model::quota::format_number;
 use model::upgrade::MeterEvidence;
 use model::{
-    Aggregation, Entitlement, FeatureAccess, MeterAnalytics, LicenseStatus, Price, RequestKind, RequestStatus, TierLimit, TierView,
+    Aggregation, LicenseStatus, Price, RequestKind, RequestStatus,
     UpgradeOptions, UpgradeRequestView, UsageEvidence,
 };
-use std::collections::BTreeMap;
 
 /// The evidence window a request carries.
 pub const EVIDENCE_DAYS: u32 = 30;
 /// A decided request stays on the customer's dashboard this long.
 pub const NOTICE_DAYS: i64 = 14;
-/// The periods the usage export offers, in days.
-pub const EXPORT_DAYS: [u32; 3] = [7, 30, 90];
-/// The periods advanced analytics offers, in days.
-pub const ANALYTICS_DAYS: [u32; 2] = [30, 90];
-/// The feature that lets an account set its own alert thresholds.
-pub const ALERT_FEATURE: &str = "custom_alert_thresholds";
 const JUSTIFICATION_MIN: usize = 10;
 const JUSTIFICATION_MAX: usize = 2_000;
 const REASON_MAX: usize = 1_000;
@@ -66,114 +57,6 @@ fn text_of(raw: &str, field: &'static str, min: usize, max: usize, what: &str) -
 }
 
 impl Engine {
-    /// Every tier, lowest first, as the comparison table shows it.
-    pub fn tiers(&self) -> Vec<TierView> {
-        let catalog = self.catalog();
-        catalog
-            .plans()
-            .iter()
-            .map(|plan| TierView {
-                id: plan.id.clone(),
-                name: plan.name.clone(),
-                rank: plan.rank,
-                price: plan.price,
-                features: plan.features.clone(),
-                limits: plan
-                    .limits
-                    .iter()
-                    .filter_map(|(key, limit)| {
-                        let meter = catalog.meter(key)?;
-                        Some(TierLimit {
-                            meter: key.clone(),
-                            name: meter.name.clone(),
-                            unit: meter.unit.clone(),
-                            value: limit.value,
-                            period: limit.period,
-                            soft: limit.enforcement == Enforcement::Soft,
-                        })
-                    })
-                    .collect(),
-                rate_limit_per_minute: plan.rate_limits.per_minute,
-                rate_limit_per_day: plan.rate_limits.per_day,
-                checkout_url: plan.checkout_url.clone(),
-            })
-            .collect()
-    }
-
-    /// Every feature of the catalog and whether the account may use it now. Unlike
-    /// [`Engine::entitlement`] this is a view, so nothing is counted as a refusal.
-    pub fn feature_access(&self, info: &AccountInfo) -> Vec<FeatureAccess> {
-        let now = self.now();
-        let usable = info.usable(now).is_ok();
-        self.catalog()
-            .features()
-            .into_iter()
-            .map(|feature| {
-                let has = info.has_feature(feature, now);
-                let unlocking = (!has).then(|| self.catalog().plan_unlocking(feature, &info.plan)).flatten();
-                FeatureAccess {
-                    feature: feature.to_owned(),
-                    allowed: has && usable,
-                    required_plan: unlocking.map(|p| p.id.clone()),
-                    required_plan_name: unlocking.map(|p| p.name.clone()),
-                    adds: unlocking.map(|p| benefits(self.catalog(), &info.plan, p)).unwrap_or_default(),
-                    license_inactive: has && !usable,
-                }
-            })
-            .collect()
-    }
-
-    /// Refuses with `upgrade_required` (and counts the refusal) unless the account's plan
-    /// includes the feature now.
-    pub fn require_feature(&self, info: &AccountInfo, feature: &str) -> Result<(), EngineError> {
-        let entitlement: Entitlement = self.entitlement(info, feature)?;
-        if entitlement.allowed {
-            Ok(())
-        } else if entitlement.code == Some(model::Refusal::LicenseInactive) {
-            Err(EngineError::LicenseInactive(entitlement.message.unwrap_or_default()))
-        } else {
-            Err(EngineError::UpgradeRequired(Box::new(entitlement)))
-        }
-    }
-
-    /// The `exports` feature: the account's daily usage as CSV for 7, 30 or 90 days.
-    pub async fn export_usage(&self, info: &AccountInfo, days: u32) -> Result<String, EngineError> {
-        if !EXPORT_DAYS.contains(&days) {
-            return Err(EngineError::invalid("days", "choose 7, 30 or 90 days"));
-        }
-        self.require_feature(info, "exports")?;
-        self.usage_csv(&info.account, days).await
-    }
-
-    /// The `advanced_analytics` feature: every meter over 30 or 90 days, with its total
-    /// (or current level), daily average, busiest day and limit.
-    pub async fn analytics(&self, info: &AccountInfo, days: u32) -> Result<Vec<MeterAnalytics>, EngineError> {
-        if !ANALYTICS_DAYS.contains(&days) {
-            return Err(EngineError::invalid("days", "choose 30 or 90 days"));
-        }
-        self.require_feature(info, "advanced_analytics")?;
-        let now = self.now();
-        let mut out = Vec::new();
-        for meter in self.catalog().meters() {
-            let series = self.daily_series(&info.account, &meter.key, days, now).await?;
-            let values: Vec<f64> = series.iter().map(|d| d.value).collect();
-            let is_level = meter.aggregation != Aggregation::Sum;
-            let total = if is_level { values.iter().rev().find(|v| **v > 0.0).copied().unwrap_or(0.0) } else { values.iter().sum() };
-            let average = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
-            out.push(MeterAnalytics {
-                meter: meter.key.clone(),
-                name: meter.name.clone(),
-                unit: meter.unit.clone(),
-                is_level,
-                total,
-                average: (average * 10.0).round() / 10.0,
-                peak: values.iter().copied().fold(0.0, f64::max),
-                limit: info.limit(&meter.key, now).map(|l| (l.value, l.period.per_label().to_owned())),
-                days: series,
-            });
-        }
-        Ok(out)
-    }
 
     /// The account's last 30 days, summarised, with its current pain points.
     pub async fn usage_evidence(&self, account: &AccountId) -> Result<UsageEvidence, EngineError> {
@@ -316,7 +199,9 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         }
-        audit_in(&mut tx, requested_by, account, &format!("{}_request.created", kind.as_str()), &id, &info.plan.id, &target.id, now).await?;
+        let action = format!("{}_request.created", kind.as_str());
+        let entry = Entry::new(requested_by, Some(account), &action, now).target(&id).change(Some(&info.plan.id), Some(&target.id));
+        audit::record(&mut tx, entry).await?;
         tx.commit().await?;
         self.access_cache().forget(account);
         tracing::info!(account = %account, to = %target.id, kind = kind.as_str(), "upgrade request");
@@ -418,10 +303,8 @@ impl Engine {
         let (account, to_plan) = decide(&mut tx, id, RequestStatus::Approved, admin, None, now).await?;
         let account = AccountId::parse(&account)?;
         let target: &Plan = self.catalog().plan(&to_plan).ok_or_else(|| EngineError::UnknownPlan(to_plan.clone()))?;
-        let (plan, status): (String, String) = sqlx::query_as("SELECT plan_id, status FROM licenses WHERE account_id = $1")
-            .bind(account.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+        let current = Terms::read(&mut tx, &account).await?;
+        let plan = current.plan.clone();
         let current_rank = self.catalog().plan(&plan).map_or(0, |p| p.rank);
         if current_rank >= target.rank {
             // The plan rose since the request (a purchase, another approval): approving
@@ -432,31 +315,25 @@ impl Engine {
                 message: format!("the account is already on `{plan}`, at or above `{}`; decline the request instead", target.id),
             });
         }
-        {
-            sqlx::query("UPDATE licenses SET plan_id = $1, source = 'admin', updated_at = $2 WHERE account_id = $3")
-                .bind(&target.id)
-                .bind(now)
-                .bind(account.as_str())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO plan_history (id, account_id, at, from_plan, to_plan, from_status, to_status, source, reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, 'admin', $7)",
-            )
-            .bind(format!("ph_{}", uuid::Uuid::new_v4().simple()))
-            .bind(account.as_str())
-            .bind(now)
-            .bind(&plan)
-            .bind(&target.id)
-            .bind(&status)
-            .bind(format!("upgrade request approved by {admin}"))
-            .execute(&mut *tx)
-            .await?;
-            audit_in(&mut tx, admin, &account, "license.changed", id, &format!("{plan}/{status}"), &format!("{}/{status}", target.id), now).await?;
-        }
-        audit_in(&mut tx, admin, &account, "upgrade_request.approved", id, &plan, &target.id, now).await?;
+        let to = Terms::new(target.id.clone(), current.status);
+        let change = license::Change {
+            account: &account,
+            from: current,
+            to,
+            grace_ends_at: None,
+            source: "admin",
+            license_source: Some("admin"),
+            external_id: None,
+            actor: admin,
+            target: id,
+            reason: format!("upgrade request approved by {admin}"),
+            at: now,
+        };
+        license::write(&mut tx, &change).await?;
+        let entry = Entry::new(admin, Some(&account), "upgrade_request.approved", now).target(id).change(Some(&plan), Some(&target.id));
+        audit::record(&mut tx, entry).await?;
         tx.commit().await?;
-        self.access_cache().forget(&account);
+        self.license_changed(&account);
         tracing::info!(%account, request = id, to = %target.id, "upgrade request approved");
         self.request(id).await
     }
@@ -468,59 +345,13 @@ impl Engine {
         let mut tx = self.db().pool().begin().await?;
         let (account, to_plan) = decide(&mut tx, id, RequestStatus::Declined, admin, Some(&reason), now).await?;
         let account = AccountId::parse(&account)?;
-        audit_in(&mut tx, admin, &account, "upgrade_request.declined", id, &to_plan, &reason, now).await?;
+        let entry = Entry::new(admin, Some(&account), "upgrade_request.declined", now).target(id).change(Some(&to_plan), Some(&reason));
+        audit::record(&mut tx, entry).await?;
         tx.commit().await?;
         self.access_cache().forget(&account);
         self.request(id).await
     }
 
-    /// The account's own alert thresholds, by meter (percent of the limit).
-    pub async fn alert_thresholds(&self, account: &AccountId) -> Result<BTreeMap<String, f64>, EngineError> {
-        let rows: Vec<(String, f64)> = sqlx::query_as("SELECT meter, percent FROM alert_thresholds WHERE account_id = $1")
-            .bind(account.as_str())
-            .fetch_all(self.db().pool())
-            .await?;
-        Ok(rows.into_iter().collect())
-    }
-
-    /// Sets (or with `None`, removes) the account's alert threshold for a meter. Needs
-    /// the `custom_alert_thresholds` feature.
-    pub async fn set_alert_threshold(&self, actor: &str, info: &AccountInfo, meter: &str, percent: Option<f64>) -> Result<(), EngineError> {
-        self.require_feature(info, ALERT_FEATURE)?;
-        if self.catalog().meter(meter).is_none() {
-            return Err(EngineError::invalid("meter", format!("unknown meter `{meter}`")));
-        }
-        let now = self.now();
-        let mut tx = self.db().pool().begin().await?;
-        match percent {
-            Some(p) if !(1.0..=100.0).contains(&p) || !p.is_finite() => {
-                return Err(EngineError::invalid("percent", "choose a percentage from 1 to 100"));
-            }
-            Some(p) => {
-                sqlx::query(
-                    "INSERT INTO alert_thresholds (account_id, meter, percent) VALUES ($1, $2, $3)
-                     ON CONFLICT (account_id, meter) DO UPDATE SET percent = excluded.percent",
-                )
-                .bind(info.account.as_str())
-                .bind(meter)
-                .bind(p)
-                .execute(&mut *tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM alert_thresholds WHERE account_id = $1 AND meter = $2")
-                    .bind(info.account.as_str())
-                    .bind(meter)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        let after = percent.map(|p| p.to_string()).unwrap_or_else(|| "default".into());
-        audit_in(&mut tx, actor, &info.account, "alert_threshold.set", meter, "", &after, now).await?;
-        tx.commit().await?;
-        self.access_cache().forget(&info.account);
-        Ok(())
-    }
 }
 
 fn pending_conflict(pending: &UpgradeRequestView) -> EngineError {
