@@ -27,6 +27,8 @@ test: lint test-rust test-e2e
 
 lint:
 	scripts/setup.sh
+	scripts/check-module-cycles.py --self-test
+	scripts/check-module-cycles.py
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
