@@ -200,7 +200,7 @@ mod inner {
                 let Some(pending) = pending_request(region) else { return };
                 leptos::task::spawn_local(async move {
                     if let Ok(state) = crate::api::upgrade::request_state().await {
-                        let still_pending = state.is_some_and(|(id, status)| id == pending && status == model::RequestStatus::Pending);
+                        let still_pending = state.is_some_and(|(id, status)| id.as_str() == pending && status == model::RequestStatus::Pending);
                         if !still_pending {
                             refresh.run(());
                         }

@@ -38,7 +38,7 @@ pub use catalog::Catalog;
 pub use clock::Clock;
 pub use config::{EngineConfig, DEFAULT_SERVICE_RATE_PER_SECOND};
 pub use error::EngineError;
-pub use ids::AccountId;
+pub use ids::{AccountId, GrantId, KeyId, RequestId, UserId};
 pub use journey::overview::OverviewRead;
 pub use metering::ratelimit::{RateDecision, Window};
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::accounts::NewAccount;
 use engine::metering::Recorded;
-use engine::{db::Db, AccountId, Catalog, Clock, Engine, EngineConfig, EngineError};
+use engine::{db::Db, AccountId, Catalog, Clock, Engine, EngineConfig, EngineError, RequestId};
 use model::{LicenseStatus, RequestKind, RequestStatus, UpgradeRequestView};
 
 struct TestEngine {
@@ -160,7 +160,7 @@ async fn a_hostile_justification_is_stored_verbatim() {
     assert_eq!(view.justification, hostile);
 
     let stored: String = sqlx::query_scalar("SELECT justification FROM upgrade_requests WHERE id = $1")
-        .bind(&view.id)
+        .bind(view.id.as_str())
         .fetch_one(t.engine.db().pool())
         .await
         .expect("stored row");
@@ -198,7 +198,7 @@ async fn a_request_to_pro_is_pending_and_carries_the_usage_evidence() {
     }
 
     let view = e.request_upgrade("owner@example.com", &a, "pro", WHY, EMAIL).await.expect("request");
-    assert!(view.id.starts_with("req_"));
+    assert!(view.id.as_str().starts_with("req_"));
     assert_eq!(view.status, RequestStatus::Pending);
     assert_eq!(view.kind, RequestKind::Upgrade);
     assert_eq!(view.from_plan, "free");
@@ -248,7 +248,7 @@ async fn a_request_to_pro_is_pending_and_carries_the_usage_evidence() {
     assert_eq!(e.request_state(&a).await.expect("state"), Some((view.id.clone(), RequestStatus::Pending)));
 
     let created = audit_rows(e, &a, "upgrade_request.created").await;
-    assert_eq!(created, [("owner@example.com".into(), view.id.clone(), "free".into(), "pro".into())]);
+    assert_eq!(created, [("owner@example.com".into(), view.id.to_string(), "free".into(), "pro".into())]);
 }
 
 #[tokio::test]
@@ -385,19 +385,19 @@ async fn approving_moves_the_account_to_the_requested_tier() {
     assert!(newest.reason.contains("admin@example.com"), "{}", newest.reason);
 
     let approved_rows = audit_rows(e, &a, "upgrade_request.approved").await;
-    assert_eq!(approved_rows, [("admin@example.com".into(), req.id.clone(), "free".into(), "pro".into())]);
+    assert_eq!(approved_rows, [("admin@example.com".into(), req.id.to_string(), "free".into(), "pro".into())]);
     let changed = audit_rows(e, &a, "license.changed").await;
-    assert_eq!(changed, [("admin@example.com".into(), req.id.clone(), "free/active".into(), "pro/active".into())]);
+    assert_eq!(changed, [("admin@example.com".into(), req.id.to_string(), "free/active".into(), "pro/active".into())]);
 
     let status: String = sqlx::query_scalar("SELECT status FROM upgrade_requests WHERE id = $1")
-        .bind(&req.id)
+        .bind(req.id.as_str())
         .fetch_one(e.db().pool())
         .await
         .expect("row");
     assert_eq!(status, "approved");
     assert_eq!(e.request_state(&a).await.expect("state"), Some((req.id.clone(), RequestStatus::Approved)));
     let decided_by: Option<String> = sqlx::query_scalar("SELECT decided_by FROM upgrade_requests WHERE id = $1")
-        .bind(&req.id)
+        .bind(req.id.as_str())
         .fetch_one(e.db().pool())
         .await
         .expect("row");
@@ -406,8 +406,8 @@ async fn approving_moves_the_account_to_the_requested_tier() {
     // A decided request cannot be decided again; an unknown one is not found.
     assert_eq!(conflict_field(e.approve_request("admin2@example.com", &req.id).await), "request");
     assert_eq!(conflict_field(e.decline_request("admin2@example.com", &req.id, "changed my mind").await), "request");
-    assert!(matches!(e.approve_request("admin@example.com", "req_missing").await, Err(EngineError::NotFound("request"))));
-    assert!(matches!(e.decline_request("admin@example.com", "req_missing", "no such thing").await, Err(EngineError::NotFound("request"))));
+    assert!(matches!(e.approve_request("admin@example.com", &RequestId::parse("req_missing").expect("id")).await, Err(EngineError::NotFound("request"))));
+    assert!(matches!(e.decline_request("admin@example.com", &RequestId::parse("req_missing").expect("id"), "no such thing").await, Err(EngineError::NotFound("request"))));
     assert_eq!(e.plan_history(&a).await.expect("history").len(), history.len(), "the second approval changed nothing");
     assert_eq!(audit_rows(e, &a, "upgrade_request.approved").await.len(), 1);
     assert_eq!(plan_of(e, &a).await, "pro");
@@ -452,7 +452,7 @@ async fn declining_needs_a_reason_and_leaves_the_plan_alone() {
     assert!(e.plan_history(&a).await.expect("history").is_empty(), "no plan change");
     assert_eq!(
         audit_rows(e, &a, "upgrade_request.declined").await,
-        [("admin@example.com".into(), req.id.clone(), "pro".into(), reason.into())]
+        [("admin@example.com".into(), req.id.to_string(), "pro".into(), reason.into())]
     );
 
     // Decided: no second answer.
@@ -490,7 +490,7 @@ async fn the_inbox_lists_pending_requests_first() {
     e.approve_request("admin@example.com", c).await.expect("approve c");
 
     let listed = e.upgrade_requests().await.expect("inbox");
-    let order: Vec<&String> = listed.iter().map(|r| &r.id).collect();
+    let order: Vec<&RequestId> = listed.iter().map(|r| &r.id).collect();
     assert_eq!(order, [b, d, c, a], "pending oldest first, then decided newest first");
     let statuses: Vec<RequestStatus> = listed.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [RequestStatus::Pending, RequestStatus::Pending, RequestStatus::Approved, RequestStatus::Declined]);

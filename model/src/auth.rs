@@ -94,7 +94,7 @@ impl KeyKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyView {
-    pub id: String,
+    pub id: crate::KeyId,
     pub name: String,
     pub kind: KeyKind,
     /// The first characters of the key, e.g. `tg_live_AbC1`, to recognise it by.

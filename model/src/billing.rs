@@ -20,7 +20,7 @@ pub struct PlanChange {
 /// An owner created by a purchase who has not signed in yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwaitingSignIn {
-    pub user_id: String,
+    pub user_id: crate::UserId,
     pub email: String,
     pub account_name: String,
     pub created_at: DateTime<Utc>,

@@ -32,7 +32,7 @@ impl GrantKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
-    pub id: String,
+    pub id: crate::GrantId,
     pub kind: GrantKind,
     pub meter: Option<String>,
     pub value: Option<f64>,

@@ -4,10 +4,12 @@
 //! `wasm32-unknown-unknown`. Types that must never reach the browser (key hashes,
 //! license ids, password hashes) do not live here.
 
+pub mod ids;
 pub mod license;
 pub mod quota;
 pub mod usage;
 
+pub use ids::{AccountId, BadId, GrantId, KeyId, RequestId, UserId};
 pub use license::{AccountSummary, LicenseStatus, LicenseView, PlanView, Price};
 pub use quota::{Aggregation, Period, QuotaLevel, QuotaStatus};
 pub use usage::{DayCount, Overview};

@@ -156,7 +156,7 @@ mod tests {
 /// One account in an operator's list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountSummary {
-    pub id: String,
+    pub id: crate::AccountId,
     pub name: String,
     pub plan: String,
     pub status: LicenseStatus,

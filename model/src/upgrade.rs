@@ -152,7 +152,7 @@ pub struct UsageEvidence {
 /// A request, as its account and the admin see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpgradeRequestView {
-    pub id: String,
+    pub id: crate::RequestId,
     pub kind: RequestKind,
     pub account_name: String,
     pub from_plan: String,

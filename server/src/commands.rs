@@ -12,7 +12,7 @@ pub async fn account(command: AccountCommand) -> anyhow::Result<()> {
     match command {
         AccountCommand::Create { store, name, plan, id, seats } => {
             let engine = open_engine(&store, EngineConfig::default()).await?;
-            let id = id.as_deref().map(AccountId::parse).transpose()?.unwrap_or_else(AccountId::generate);
+            let id = id.as_deref().map(AccountId::parse).transpose()?.unwrap_or_else(engine::ids::new_account_id);
             let new = engine::accounts::NewAccount {
                 id: id.clone(),
                 name,
@@ -83,7 +83,7 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
                 (account.as_deref().map(AccountId::parse).transpose()?, kind)
             };
             if let Some(id) = &account {
-                if !engine.list_accounts().await?.iter().any(|a| a.id == id.as_str()) {
+                if !engine.list_accounts().await?.iter().any(|a| &a.id == id) {
                     anyhow::bail!("no account {id}; `tollgate account list` shows them");
                 }
             }

@@ -2,7 +2,7 @@
 //! `{"error": {"code", "message", …}}`, with status and code for the engine's errors
 //! taken from the engine's own table.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -172,6 +172,28 @@ fn merge(target: &mut serde_json::Value, extra: &serde_json::Value) {
         }
     }
 }
+
+impl From<model::BadId> for ApiError {
+    fn from(bad: model::BadId) -> Self {
+        ApiError::Engine(bad.into())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        match rejection {
+            // A typed id that is not one: the message names the field and the pattern.
+            PathRejection::FailedToDeserializePathParams(err) => ApiError::Invalid { field: "path".into(), message: err.body_text() },
+            other => ApiError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// `Path<T>` whose rejections use the error envelope: a path holding a malformed id is a
+/// 422 naming the field, like any other invalid input.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
 
 /// `Json<T>` whose rejections use the error envelope.
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]

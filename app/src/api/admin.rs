@@ -40,7 +40,7 @@ pub async fn awaiting_signin() -> Result<Vec<AwaitingSignIn>, AppError> {
 
 /// Issues a single-use sign-in link for one of them; the path is shown to the admin once.
 #[server(endpoint = "admin/issue_link")]
-pub async fn issue_signin_link(user_id: String) -> Result<String, AppError> {
+pub async fn issue_signin_link(user_id: model::UserId) -> Result<String, AppError> {
     let (state, viewer) = admin()?;
     let (token, _) = state.engine.issue_signin_link(&viewer.email, &user_id).await?;
     Ok(format!("/welcome?token={token}"))

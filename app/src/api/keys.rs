@@ -46,7 +46,7 @@ pub async fn create_key(name: String, environment: String) -> Result<CreatedKey,
 }
 
 #[server(endpoint = "keys/rename")]
-pub async fn rename_key(id: String, name: String) -> Result<ApiKeyView, AppError> {
+pub async fn rename_key(id: model::KeyId, name: String) -> Result<ApiKeyView, AppError> {
     let (state, viewer, account) = owner()?;
     let name = engine::auth::KeyName::parse(&name)?;
     Ok(state.engine.rename_key(&viewer.email, &account, &id, &name).await?)
@@ -54,7 +54,7 @@ pub async fn rename_key(id: String, name: String) -> Result<ApiKeyView, AppError
 
 /// Replaces a key; the old one keeps working for `grace_minutes` (0: stops at once).
 #[server(endpoint = "keys/rotate")]
-pub async fn rotate_key(id: String, grace_minutes: u32) -> Result<CreatedKey, AppError> {
+pub async fn rotate_key(id: model::KeyId, grace_minutes: u32) -> Result<CreatedKey, AppError> {
     let (state, viewer, account) = owner()?;
     if grace_minutes > 60 * 24 * 30 {
         return Err(engine::EngineError::Invalid { field: "grace", message: "a grace period can be at most 30 days".into() }.into());
@@ -64,7 +64,7 @@ pub async fn rotate_key(id: String, grace_minutes: u32) -> Result<CreatedKey, Ap
 }
 
 #[server(endpoint = "keys/revoke")]
-pub async fn revoke_key(id: String) -> Result<ApiKeyView, AppError> {
+pub async fn revoke_key(id: model::KeyId) -> Result<ApiKeyView, AppError> {
     let (state, viewer, account) = owner()?;
     Ok(state.engine.revoke_key(&viewer.email, &account, &id, state.engine.now()).await?)
 }

@@ -87,7 +87,7 @@ pub async fn load_license(
 
 /// The newest request's id and status: polled cheaply while one is pending.
 #[server(endpoint = "license/request_state")]
-pub async fn request_state() -> Result<Option<(String, RequestStatus)>, AppError> {
+pub async fn request_state() -> Result<Option<(model::RequestId, RequestStatus)>, AppError> {
     let (state, _, account) = customer()?;
     Ok(state.engine.request_state(&account).await?)
 }
@@ -168,14 +168,14 @@ pub async fn list_upgrade_requests() -> Result<Vec<UpgradeRequestView>, AppError
 
 /// Approves a request: the plan changes at once (admins only).
 #[server(endpoint = "admin/requests/approve")]
-pub async fn approve_request(id: String) -> Result<UpgradeRequestView, AppError> {
+pub async fn approve_request(id: model::RequestId) -> Result<UpgradeRequestView, AppError> {
     let (state, viewer) = crate::api::admin::admin()?;
     Ok(state.engine.approve_request(&viewer.email, &id).await?)
 }
 
 /// Declines a request with a reason the customer sees (admins only).
 #[server(endpoint = "admin/requests/decline")]
-pub async fn decline_request(id: String, reason: String) -> Result<UpgradeRequestView, AppError> {
+pub async fn decline_request(id: model::RequestId, reason: String) -> Result<UpgradeRequestView, AppError> {
     let (state, viewer) = crate::api::admin::admin()?;
     Ok(state.engine.decline_request(&viewer.email, &id, &reason).await?)
 }

@@ -71,7 +71,7 @@ pub fn RequestNotice(request: UpgradeRequestView) -> impl IntoView {
     };
     view! {
         <div role="status" class=format!("mb-4 rounded-xl border px-4 py-3 text-sm {class}") data-testid="request-notice" data-status=request.status.as_str()
-            data-request-pending=(request.status == RequestStatus::Pending).then(|| request.id.clone())>
+            data-request-pending=(request.status == RequestStatus::Pending).then(|| request.id.to_string())>
             <span class="font-semibold">{request.status.label()}": "</span>{text}
         </div>
     }

@@ -73,7 +73,7 @@ fn Console() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|a| view! {
                                         <tr class="border-t border-slate-100">
-                                            <td class="py-1 pr-3"><div class="font-medium">{a.name}</div><div class="font-mono text-xs text-slate-500">{a.id}</div></td>
+                                            <td class="py-1 pr-3"><div class="font-medium">{a.name}</div><div class="font-mono text-xs text-slate-500">{a.id.to_string()}</div></td>
                                             <td class="py-1 pr-3">{a.plan}</td>
                                             <td class="py-1 pr-3">{a.status.label()}</td>
                                             <td class="py-1 pr-3 tabular-nums">{a.seats}</td>
@@ -146,7 +146,7 @@ fn AwaitingSignIn() -> impl IntoView {
                                 <li class="flex flex-col gap-2 py-2 md:flex-row md:items-center md:justify-between" data-testid="awaiting-item">
                                     <span><span class="font-medium">{w.email}</span>" · "{w.account_name}" · since "{when(&w.created_at)}</span>
                                     <form action=IssueSigninLink::url() method="post" data-enhance="" data-reveal="signin-link">
-                                        <input type="hidden" name="user_id" value=w.user_id />
+                                        <input type="hidden" name="user_id" value=w.user_id.to_string() />
                                         <button type="submit" data-testid="issue-link" class="rounded-md border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100 disabled:opacity-60">"Create sign-in link"</button>
                                         <FormError class="mt-2" />
                                     </form>
@@ -266,8 +266,8 @@ fn RequestItem(request: model::UpgradeRequestView, approve: ServerAction<Approve
         RequestStatus::Approved => "bg-green-100 text-green-900",
         RequestStatus::Declined => "bg-slate-200 text-slate-800",
     };
-    let approve_id = request.id.clone();
-    let decline_id = request.id.clone();
+    let approve_id = request.id.to_string();
+    let decline_id = request.id.to_string();
     let reason_id = format!("reason-{}", request.id);
     let reason_label = reason_id.clone();
     view! {

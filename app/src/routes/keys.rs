@@ -121,10 +121,10 @@ fn KeyItem(key: ApiKeyView, now: chrono::DateTime<chrono::Utc>, can_manage: bool
         KeyKind::Service => "service",
     };
     let manage = can_manage && active;
-    let (rename_id, rotate_id, revoke_id) = (key.id.clone(), key.id.clone(), key.id.clone());
+    let (rename_id, rotate_id, revoke_id) = (key.id.to_string(), key.id.to_string(), key.id.to_string());
     let (rename, rotate, revoke) = (RenameKey::url(), RotateKey::url(), RevokeKey::url());
     view! {
-        <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="key-item" data-key-id=key.id.clone() data-status=status>
+        <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="key-item" data-key-id=key.id.to_string() data-status=status>
             <div class="flex flex-wrap items-center justify-between gap-2">
                 <span class="font-medium" data-testid="key-item-name">{key.name.clone()}</span>
                 <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {badge}")>{status}</span>

@@ -5,7 +5,7 @@
 //! can be after a change made by another process (the CLI, another instance).
 
 use crate::catalog::{Enforcement, Limit, Plan};
-use crate::{AccountId, Engine, EngineError};
+use crate::{AccountId, Engine, EngineError, GrantId};
 use chrono::{DateTime, Utc};
 pub use model::{Grant, GrantKind};
 use model::LicenseStatus;
@@ -109,6 +109,7 @@ pub(super) type GrantRow = (String, String, Option<String>, Option<f64>, Option<
 
 pub(super) fn grant_from_row(row: GrantRow) -> Option<Grant> {
     let (id, kind, meter, value, feature, reason, expires_at, created_by, created_at) = row;
+    let id = GrantId::try_from(id).ok()?;
     Some(Grant { id, kind: GrantKind::ALL.into_iter().find(|k| k.as_str() == kind)?, meter, value, feature, reason, expires_at, created_by, created_at })
 }
 

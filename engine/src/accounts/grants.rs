@@ -2,7 +2,7 @@
 //! bypass), each with a reason, an optional expiry and an audit entry.
 
 use crate::audit::{self, Entry};
-use crate::{AccountId, Engine, EngineError};
+use crate::{AccountId, Engine, EngineError, GrantId};
 pub use model::{Grant, GrantKind, NewGrant};
 
 impl Engine {
@@ -37,7 +37,7 @@ impl Engine {
             return Err(EngineError::invalid("reason", "at most 500 characters"));
         }
         let created = Grant {
-            id: format!("grant_{}", uuid::Uuid::new_v4().simple()),
+            id: crate::ids::new_id("grant"),
             kind: grant.kind,
             meter: grant.meter.filter(|_| grant.kind == GrantKind::Limit),
             value: grant.value.filter(|_| grant.kind == GrantKind::Limit),
@@ -52,7 +52,7 @@ impl Engine {
             "INSERT INTO grants (id, account_id, kind, meter, value, feature, reason, expires_at, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(&created.id)
+        .bind(created.id.as_str())
         .bind(account.as_str())
         .bind(created.kind.as_str())
         .bind(&created.meter)
@@ -65,7 +65,7 @@ impl Engine {
         .execute(&mut *tx)
         .await?;
         let after = serde_json::to_string(&created).ok();
-        let entry = Entry::new(actor, Some(account), "grant.created", now).target(&created.id).change(None, after.as_deref());
+        let entry = Entry::new(actor, Some(account), "grant.created", now).target(created.id.as_str()).change(None, after.as_deref());
         audit::record(&mut tx, entry).await?;
         tx.commit().await?;
         self.access_cache().forget(account);
@@ -79,12 +79,12 @@ impl Engine {
     }
 
     /// Withdraws a grant at once.
-    pub async fn revoke_grant(&self, actor: &str, account: &AccountId, grant_id: &str) -> Result<(), EngineError> {
+    pub async fn revoke_grant(&self, actor: &str, account: &AccountId, grant_id: &GrantId) -> Result<(), EngineError> {
         let now = self.now();
         let mut tx = self.db().pool().begin().await?;
         let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
             .bind(now)
-            .bind(grant_id)
+            .bind(grant_id.as_str())
             .bind(account.as_str())
             .execute(&mut *tx)
             .await?
@@ -92,7 +92,7 @@ impl Engine {
         if done == 0 {
             return Err(EngineError::NotFound("grant"));
         }
-        audit::record(&mut tx, Entry::new(actor, Some(account), "grant.revoked", now).target(grant_id)).await?;
+        audit::record(&mut tx, Entry::new(actor, Some(account), "grant.revoked", now).target(grant_id.as_str())).await?;
         tx.commit().await?;
         self.access_cache().forget(account);
         Ok(())

@@ -74,7 +74,7 @@ impl Engine {
         rows.into_iter()
             .map(|(id, name, plan, status, seats, expires_at)| {
                 let status = status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?;
-                Ok(AccountSummary { id, name, plan, status, seats: u32::try_from(seats).unwrap_or(0), expires_at })
+                Ok(AccountSummary { id: AccountId::try_from(id)?, name, plan, status, seats: u32::try_from(seats).unwrap_or(0), expires_at })
             })
             .collect()
     }

@@ -7,7 +7,7 @@
 use super::credentials::KeyName;
 use super::{random_base62, sha256_hex};
 use crate::audit::{self, Entry};
-use crate::{AccountId, Engine, EngineError};
+use crate::{AccountId, Engine, EngineError, KeyId};
 use chrono::{DateTime, Duration, Utc};
 use model::{ApiKeyView, CreatedKey, KeyKind};
 use std::collections::HashMap;
@@ -110,7 +110,7 @@ type KeyRow = (String, String, String, String, DateTime<Utc>, Option<DateTime<Ut
 
 fn view((id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at): KeyRow) -> Result<ApiKeyView, EngineError> {
     let kind = KeyKind::from_tag(&kind).ok_or_else(|| EngineError::Internal(format!("unknown key kind {kind}")))?;
-    Ok(ApiKeyView { id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at })
+    Ok(ApiKeyView { id: KeyId::try_from(id)?, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at })
 }
 
 const KEY_COLUMNS: &str = "id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at";
@@ -167,7 +167,7 @@ impl Engine {
         tx.commit().await?;
         tracing::info!(key_id = %id, prefix = %prefix, "API key created");
         let key = ApiKeyView {
-            id,
+            id: KeyId::try_from(id)?,
             name: name.as_str().to_owned(),
             kind,
             prefix,
@@ -202,46 +202,46 @@ impl Engine {
 
     /// One of the account's keys. Another account's key is "not found", never "forbidden",
     /// so ids of other tenants cannot be probed.
-    async fn account_key(&self, account: &AccountId, key_id: &str) -> Result<ApiKeyView, EngineError> {
+    async fn account_key(&self, account: &AccountId, key_id: &KeyId) -> Result<ApiKeyView, EngineError> {
         let row: Option<KeyRow> = sqlx::query_as(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND account_id = $2"
         ))
-        .bind(key_id)
+        .bind(key_id.as_str())
         .bind(account.as_str())
         .fetch_optional(self.db().pool())
         .await?;
         row.map(view).transpose()?.ok_or(EngineError::NotFound("key"))
     }
 
-    pub async fn rename_key(&self, actor: &str, account: &AccountId, key_id: &str, name: &KeyName) -> Result<ApiKeyView, EngineError> {
+    pub async fn rename_key(&self, actor: &str, account: &AccountId, key_id: &KeyId, name: &KeyName) -> Result<ApiKeyView, EngineError> {
         let before = self.account_key(account, key_id).await?;
         let mut tx = self.db().pool().begin().await?;
         sqlx::query("UPDATE api_keys SET name = $1 WHERE id = $2 AND account_id = $3")
             .bind(name.as_str())
-            .bind(key_id)
+            .bind(key_id.as_str())
             .bind(account.as_str())
             .execute(&mut *tx)
             .await?;
-        let entry = Entry::new(actor, Some(account), "key.renamed", self.now()).target(key_id).change(Some(&before.name), Some(name.as_str()));
+        let entry = Entry::new(actor, Some(account), "key.renamed", self.now()).target(key_id.as_str()).change(Some(&before.name), Some(name.as_str()));
         audit::record(&mut tx, entry).await?;
         tx.commit().await?;
         self.account_key(account, key_id).await
     }
 
     /// Revokes a key; the very next request with it fails.
-    pub async fn revoke_key(&self, actor: &str, account: &AccountId, key_id: &str, now: DateTime<Utc>) -> Result<ApiKeyView, EngineError> {
+    pub async fn revoke_key(&self, actor: &str, account: &AccountId, key_id: &KeyId, now: DateTime<Utc>) -> Result<ApiKeyView, EngineError> {
         let key = self.account_key(account, key_id).await?;
         if key.revoked_at.is_none() {
             let mut tx = self.db().pool().begin().await?;
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id = $3")
                 .bind(now)
-                .bind(key_id)
+                .bind(key_id.as_str())
                 .bind(account.as_str())
                 .execute(&mut *tx)
                 .await?;
-            audit::record(&mut tx, Entry::new(actor, Some(account), "key.revoked", now).target(key_id)).await?;
+            audit::record(&mut tx, Entry::new(actor, Some(account), "key.revoked", now).target(key_id.as_str())).await?;
             tx.commit().await?;
-            self.key_cache().forget(key_id);
+            self.key_cache().forget(key_id.as_str());
             tracing::info!(key_id = %key_id, "API key revoked");
         }
         self.account_key(account, key_id).await
@@ -253,7 +253,7 @@ impl Engine {
         &self,
         actor: &str,
         account: &AccountId,
-        key_id: &str,
+        key_id: &KeyId,
         grace: Duration,
         now: DateTime<Utc>,
     ) -> Result<CreatedKey, EngineError> {
@@ -268,16 +268,16 @@ impl Engine {
             let ends = old.expires_at.map_or(until, |t| t.min(until));
             sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2 AND account_id = $3")
                 .bind(ends)
-                .bind(key_id)
+                .bind(key_id.as_str())
                 .bind(account.as_str())
                 .execute(self.db().pool())
                 .await?;
-            self.key_cache().forget(key_id);
+            self.key_cache().forget(key_id.as_str());
         }
         let name = KeyName::parse(&old.name)?;
         let created = self.create_key(actor, Some(account), old.kind, &name, old.expires_at.filter(|t| *t > now + grace), now).await?;
         let mut tx = self.db().pool().begin().await?;
-        audit::record(&mut tx, Entry::new(actor, Some(account), "key.rotated", now).target(key_id).change(None, Some(&created.key.id))).await?;
+        audit::record(&mut tx, Entry::new(actor, Some(account), "key.rotated", now).target(key_id.as_str()).change(None, Some(created.key.id.as_str()))).await?;
         tx.commit().await?;
         Ok(created)
     }

@@ -7,7 +7,7 @@
 use super::credentials::{hash_password, KeyName};
 use super::{random_base62, sha256_hex, Password, SessionToken};
 use crate::audit::{self, Entry};
-use crate::{AccountId, Engine, EngineError};
+use crate::{AccountId, Engine, EngineError, UserId};
 use chrono::{DateTime, Duration, Utc};
 use model::{AwaitingSignIn, CreatedKey, KeyKind};
 
@@ -31,34 +31,33 @@ impl Engine {
         )
         .fetch_all(self.db().pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(user_id, email, account_name, created_at)| AwaitingSignIn { user_id, email, account_name, created_at })
-            .collect())
+        rows.into_iter()
+            .map(|(user_id, email, account_name, created_at)| Ok(AwaitingSignIn { user_id: UserId::try_from(user_id)?, email, account_name, created_at }))
+            .collect()
     }
 
     /// Issues a sign-in link token for a user, replacing any unused one. The plaintext is
     /// in the answer only.
-    pub async fn issue_signin_link(&self, actor: &str, user_id: &str) -> Result<(String, DateTime<Utc>), EngineError> {
+    pub async fn issue_signin_link(&self, actor: &str, user_id: &UserId) -> Result<(String, DateTime<Utc>), EngineError> {
         let now = self.now();
         let account: Option<Option<String>> = sqlx::query_scalar("SELECT account_id FROM users WHERE id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .fetch_optional(self.db().pool())
             .await?;
         let account = account.ok_or(EngineError::NotFound("user"))?.map(|a| AccountId::parse(&a)).transpose()?;
         let token = random_base62(43);
         let expires_at = now + LINK_LIFETIME;
         let mut tx = self.db().pool().begin().await?;
-        sqlx::query("DELETE FROM signin_links WHERE user_id = $1 AND used_at IS NULL").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM signin_links WHERE user_id = $1 AND used_at IS NULL").bind(user_id.as_str()).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO signin_links (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(sha256_hex(&token))
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(actor)
             .bind(now)
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-        audit::record(&mut tx, Entry::new(actor, account.as_ref(), "signin_link.issued", now).target(user_id)).await?;
+        audit::record(&mut tx, Entry::new(actor, account.as_ref(), "signin_link.issued", now).target(user_id.as_str())).await?;
         tx.commit().await?;
         Ok((token, expires_at))
     }

@@ -203,7 +203,7 @@ impl Engine {
                 message: "this email already has a user; sign in instead".into(),
             });
         }
-        let account = AccountId::generate();
+        let account = crate::ids::new_account_id();
         let new = NewAccount {
             id: account.clone(),
             name: name.to_owned(),

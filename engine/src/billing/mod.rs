@@ -406,7 +406,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Option<AccountId>, EngineError> {
         let Some(Ok(email)) = event.email.as_deref().map(Email::parse) else { return Ok(None) };
-        let account = AccountId::generate();
+        let account = crate::ids::new_account_id();
         let name = event.name.clone().unwrap_or_else(|| email.as_str().to_owned());
         let new = NewAccount {
             id: account.clone(),

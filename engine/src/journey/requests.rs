@@ -5,7 +5,7 @@ use crate::accounts::license::{self, Terms};
 use crate::auth::Email;
 use crate::audit::{self, Entry};
 use crate::catalog::Plan;
-use crate::{AccountId, Engine, EngineError};
+use crate::{AccountId, Engine, EngineError, RequestId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use model::quota::format_number;
 use model::upgrade::MeterEvidence;
@@ -222,7 +222,7 @@ impl Engine {
         let (id, kind, from_plan, to_plan, justification, contact_email, requested_by, evidence, status, decline_reason, created_at, decided_at, account_name) = row;
         let evidence: UsageEvidence = serde_json::from_str(&evidence).map_err(|e| EngineError::Internal(format!("request evidence: {e}")))?;
         Ok(UpgradeRequestView {
-            id,
+            id: RequestId::try_from(id)?,
             kind: if kind == "sales" { RequestKind::Sales } else { RequestKind::Upgrade },
             account_name,
             from_plan,
@@ -269,13 +269,13 @@ impl Engine {
 
     /// The state of the account's newest request, cheaply, so a waiting dashboard can
     /// notice the admin's answer: `(id, status)`.
-    pub async fn request_state(&self, account: &AccountId) -> Result<Option<(String, RequestStatus)>, EngineError> {
+    pub async fn request_state(&self, account: &AccountId) -> Result<Option<(RequestId, RequestStatus)>, EngineError> {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT id, status FROM upgrade_requests WHERE account_id = $1 ORDER BY created_at DESC LIMIT 1")
                 .bind(account.as_str())
                 .fetch_optional(self.db().pool())
                 .await?;
-        row.map(|(id, status)| Ok((id, status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?)))
+        row.map(|(id, status)| Ok((RequestId::try_from(id)?, status.parse().map_err(|message| EngineError::Invalid { field: "status", message })?)))
             .transpose()
     }
 
@@ -296,7 +296,8 @@ impl Engine {
 
     /// Approves a pending request: the account moves to the requested tier at once, with
     /// its plan history and audit entries, all in one transaction.
-    pub async fn approve_request(&self, admin: &str, id: &str) -> Result<UpgradeRequestView, EngineError> {
+    pub async fn approve_request(&self, admin: &str, id: &RequestId) -> Result<UpgradeRequestView, EngineError> {
+        let id = id.as_str();
         let _one_at_a_time = self.billing_lock().lock().await;
         let now = self.now();
         let mut tx = self.db().pool().begin().await?;
@@ -339,7 +340,8 @@ impl Engine {
     }
 
     /// Declines a pending request with a reason the customer sees.
-    pub async fn decline_request(&self, admin: &str, id: &str, reason: &str) -> Result<UpgradeRequestView, EngineError> {
+    pub async fn decline_request(&self, admin: &str, id: &RequestId, reason: &str) -> Result<UpgradeRequestView, EngineError> {
+        let id = id.as_str();
         let reason = text_of(reason, "reason", 3, REASON_MAX, "give the customer a reason")?;
         let now = self.now();
         let mut tx = self.db().pool().begin().await?;

@@ -1,13 +1,13 @@
 //! `/api/v1/accounts/{account_id}/grants`: the operator's overrides on top of a plan.
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use app::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use crate::api::extract::Service;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use engine::AccountId;
+use engine::{AccountId, GrantId};
 use model::{Grant, NewGrant};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -17,7 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Grants an account an override on top of its plan: a temporary higher limit, an extra
 /// feature, or a bypass of every limit. Recorded in the audit log.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/grants", tag = "grants",
-    params(("account_id" = String, Path)),
+    params(("account_id" = AccountId, Path)),
     request_body = NewGrant,
     responses(
         (status = 201, description = "Granted; applies at once", body = Grant),
@@ -29,35 +29,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn create_grant(
     State(state): State<AppState>,
     service: Service,
-    Path(account): Path<String>,
+    ApiPath(account): ApiPath<AccountId>,
     ApiJson(grant): ApiJson<NewGrant>,
 ) -> Result<(StatusCode, ApiJson<Grant>), ApiError> {
-    let account = AccountId::parse(&account)?;
     let created = state.engine.create_grant(&service.key_id, &account, grant).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
 /// The account's grants in force.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/grants", tag = "grants",
-    params(("account_id" = String, Path)),
-    responses((status = 200, body = Vec<Grant>), (status = 403, description = "Not a service key"), (status = 404, description = "No such account")),
+    params(("account_id" = AccountId, Path)),
+    responses((status = 200, body = Vec<Grant>), (status = 403, description = "Not a service key"), (status = 404, description = "No such account"), (status = 422, description = "The path holds a malformed account id")),
     security(("service_key" = [])))]
-async fn list_grants(State(state): State<AppState>, _service: Service, Path(account): Path<String>) -> Result<ApiJson<Vec<Grant>>, ApiError> {
-    let account = AccountId::parse(&account)?;
+async fn list_grants(State(state): State<AppState>, _service: Service, ApiPath(account): ApiPath<AccountId>) -> Result<ApiJson<Vec<Grant>>, ApiError> {
     Ok(ApiJson(state.engine.list_grants(&account).await?))
 }
 
 /// Withdraws a grant at once.
 #[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/grants/{grant_id}", tag = "grants",
-    params(("account_id" = String, Path), ("grant_id" = String, Path)),
-    responses((status = 204, description = "Revoked"), (status = 403, description = "Not a service key"), (status = 404, description = "No such grant")),
+    params(("account_id" = AccountId, Path), ("grant_id" = GrantId, Path)),
+    responses((status = 204, description = "Revoked"), (status = 403, description = "Not a service key"), (status = 404, description = "No such grant"), (status = 422, description = "The path holds a malformed id")),
     security(("service_key" = [])))]
 async fn revoke_grant(
     State(state): State<AppState>,
     service: Service,
-    Path((account, grant)): Path<(String, String)>,
+    ApiPath((account, grant)): ApiPath<(AccountId, GrantId)>,
 ) -> Result<StatusCode, ApiError> {
-    let account = AccountId::parse(&account)?;
     state.engine.revoke_grant(&service.key_id, &account, &grant).await?;
     Ok(StatusCode::NO_CONTENT)
 }

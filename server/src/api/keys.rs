@@ -1,17 +1,17 @@
 //! `/api/v1/user/keys`: a customer's own API keys, for programs. Authenticated by one of
 //! the account's keys (or a session); scoped to that account.
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::api::extract::Customer;
 use app::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use chrono::Duration;
 use engine::auth::KeyName;
-use model::{ApiKeyView, CreatedKey, KeyKind};
+use model::{ApiKeyView, CreatedKey, KeyId, KeyKind};
 use serde::Deserialize;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -66,9 +66,9 @@ async fn create(
 }
 
 /// Revokes one of the account's keys; the next request with it fails.
-#[utoipa::path(delete, path = "/api/v1/user/keys/{id}", tag = "keys", params(("id" = String, Path)),
-    responses((status = 200, body = ApiKeyView), (status = 404, description = "No such key in this account")),
+#[utoipa::path(delete, path = "/api/v1/user/keys/{id}", tag = "keys", params(("id" = KeyId, Path)),
+    responses((status = 200, body = ApiKeyView), (status = 404, description = "No such key in this account"), (status = 422, description = "The id is not a key id")),
     security(("customer_key" = [])))]
-async fn revoke(State(state): State<AppState>, customer: Customer, Path(id): Path<String>) -> Result<ApiJson<ApiKeyView>, ApiError> {
+async fn revoke(State(state): State<AppState>, customer: Customer, ApiPath(id): ApiPath<KeyId>) -> Result<ApiJson<ApiKeyView>, ApiError> {
     Ok(ApiJson(state.engine.revoke_key(&customer.actor, &customer.account, &id, state.engine.now()).await?))
 }

@@ -27,7 +27,7 @@ async fn world() -> World {
     let a_name = KeyName::parse("initech ci").expect("name");
     let a_key = app.engine.create_key("test", Some(&a_account), KeyKind::Live, &a_name, None, now).await.expect("a key");
     let a = app.sign_in(OWNER.0, OWNER.1).await;
-    World { app, a, a_key: a_key.plaintext, b_key_id: b.key.id, b_key: b.plaintext }
+    World { app, a, a_key: a_key.plaintext, b_key_id: b.key.id.to_string(), b_key: b.plaintext }
 }
 
 /// Nothing of tenant B in a body.

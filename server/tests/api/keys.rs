@@ -122,3 +122,29 @@ async fn bad_key_requests_get_the_error_envelope_and_change_nothing() {
     }
     assert_eq!(app.count("api_keys").await, before);
 }
+
+#[tokio::test]
+async fn a_malformed_id_in_a_path_or_a_form_is_refused_at_the_edge_naming_the_field() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let key = app.customer_key("acc_initech").await;
+    let service = app.service_key().await;
+    let refused = app.client.delete(format!("{}/api/v1/user/keys/a%20b'%3B--", app.base)).bearer_auth(&key).send().await.expect("r");
+    let (status, code, message) = error_code(refused).await;
+    assert_eq!((status.as_u16(), code.as_str()), (422, "invalid"));
+    assert!(message.contains("key_id: use 1 to 64"), "{message}");
+    let refused = app.client.delete(format!("{}/api/v1/accounts/acc_initech/grants/%C3%BC", app.base)).bearer_auth(&service).send().await.expect("r");
+    let (status, code, message) = error_code(refused).await;
+    assert_eq!((status.as_u16(), code.as_str()), (422, "invalid"));
+    assert!(message.contains("grant_id"), "{message}");
+    let refused = app.client.get(format!("{}/api/v1/accounts/not%20an%20id/grants", app.base)).bearer_auth(&service).send().await.expect("r");
+    let (status, _, message) = error_code(refused).await;
+    assert_eq!(status.as_u16(), 422);
+    assert!(message.contains("account_id"), "{message}");
+    // A server function's typed argument is checked the same way, before any handler runs.
+    let owner = app.sign_in(OWNER.0, OWNER.1).await;
+    let response = app.server_fn(Some(&owner), "keys/revoke", &[("id", "../../etc")]).await;
+    assert_eq!(response.status(), 400, "a malformed id is a malformed request");
+    let body = response.text().await.expect("body");
+    assert!(body.contains("key_id"), "{body}");
+}

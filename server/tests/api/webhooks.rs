@@ -431,6 +431,7 @@ async fn ended_subscriptions_are_cancelled_or_expired_and_a_link_expires_unused(
     let body = membership("evt_l", "membership.activated", clock.now(), "late@example.com", "plan_demo_starter");
     assert_eq!(outcome(send_whop(&app, &body, "msg_l", t).await).await, (200, "provisioned".into()));
     let user: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'late@example.com'").fetch_one(app.engine.db().pool()).await.expect("user");
+    let user = engine::UserId::parse(&user).expect("a user id");
     let (token, expires) = app.engine.issue_signin_link("test", &user).await.expect("link");
     assert_eq!(expires, clock.now() + chrono::Duration::hours(72));
     clock.advance(chrono::Duration::hours(73));
