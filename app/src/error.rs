@@ -30,6 +30,9 @@ pub enum AppError {
     BadCredentials,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// The server is at capacity for expensive work (password checks); nothing was done.
+    #[error("the server is busy; try again in {retry_after_secs} seconds")]
+    Busy { retry_after_secs: u64 },
     /// The server failed; the details are in its log.
     #[error("the server could not complete the request; try again in a moment")]
     Internal,
@@ -99,6 +102,7 @@ impl From<engine::EngineError> for AppError {
                 }
             }
             E::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            E::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
             E::Ledger(_) | E::UnknownPlan(_) | E::Database(_) | E::Migration(_) | E::Internal(_) => AppError::Internal,
         };
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

@@ -18,6 +18,9 @@ pub struct EngineConfig {
     /// Webhook signing secrets; several are allowed while one is rotated out.
     pub whop_webhook_secrets: Vec<String>,
     pub stripe_webhook_secrets: Vec<String>,
+    /// Which Stripe events this deployment acts on: live ones (the default) or, for a
+    /// staging deployment, test-mode ones. The other kind is recorded and ignored.
+    pub stripe_live: bool,
 }
 
 /// The default service limit: far above what one instance serves, so it only stops a
@@ -34,6 +37,7 @@ impl Default for EngineConfig {
             clock: Clock::system(),
             whop_webhook_secrets: Vec::new(),
             stripe_webhook_secrets: Vec::new(),
+            stripe_live: true,
         }
     }
 }
@@ -49,6 +53,7 @@ impl fmt::Debug for EngineConfig {
             .field("clock", &self.clock)
             .field("whop_webhook_secrets", &redacted(&self.whop_webhook_secrets))
             .field("stripe_webhook_secrets", &redacted(&self.stripe_webhook_secrets))
+            .field("stripe_live", &self.stripe_live)
             .finish()
     }
 }

@@ -82,6 +82,20 @@ pub const DEMO_LOGINS: [DemoLogin; 5] = [
 ];
 
 impl Engine {
+    /// Whether the demo admin exists here with its published password: then this database
+    /// holds demo data, and anyone who read the README could sign in as its admin.
+    pub async fn has_published_demo_admin(&self) -> Result<bool, EngineError> {
+        let Some(admin) = DEMO_LOGINS.iter().find(|l| l.role == Role::Admin) else { return Ok(false) };
+        let stored: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
+            .bind(admin.email)
+            .fetch_optional(self.db().pool())
+            .await?;
+        match stored {
+            Some(hash) => crate::auth::credentials::verify_password(admin.password, Some(hash)).await,
+            None => Ok(false),
+        }
+    }
+
     /// Seeds the demo accounts: every tier and every state the dashboard can show, with
     /// 35 days of history. Returns their ids, the default viewer first.
     pub async fn seed_demo(&self, now: DateTime<Utc>) -> Result<Vec<AccountId>, EngineError> {

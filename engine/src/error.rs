@@ -32,6 +32,9 @@ pub enum EngineError {
     Forbidden(&'static str),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// Too much expensive work (password hashing) is in flight; nothing was done.
+    #[error("the server is busy; try again in {retry_after_secs} seconds")]
+    Busy { retry_after_secs: u64 },
     /// The plan does not include a feature; the entitlement says which plan does.
     #[error("{}", .0.message.clone().unwrap_or_else(|| "your plan does not include this feature".into()))]
     UpgradeRequired(Box<model::Entitlement>),
@@ -69,7 +72,7 @@ impl EngineError {
             EngineError::BadCredentials | EngineError::Unauthorized => 401,
             EngineError::Forbidden(_) | EngineError::UpgradeRequired(_) | EngineError::LicenseInactive(_) => 403,
             EngineError::Throttled { .. } => 429,
-            EngineError::Ledger(_) => 503,
+            EngineError::Ledger(_) | EngineError::Busy { .. } => 503,
             EngineError::UnknownPlan(_) | EngineError::Database(_) | EngineError::Migration(_) | EngineError::Internal(_) => 500,
         }
     }
@@ -86,7 +89,7 @@ impl EngineError {
             EngineError::UpgradeRequired(_) => "upgrade_required",
             EngineError::LicenseInactive(_) => "license_inactive",
             EngineError::Throttled { .. } => "rate_limited",
-            EngineError::Ledger(_) => "unavailable",
+            EngineError::Ledger(_) | EngineError::Busy { .. } => "unavailable",
             EngineError::UnknownPlan(_) | EngineError::Database(_) | EngineError::Migration(_) | EngineError::Internal(_) => "internal",
         }
     }
@@ -107,7 +110,7 @@ impl EngineError {
     /// Seconds to wait before retrying, where the error says.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            EngineError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            EngineError::Throttled { retry_after_secs } | EngineError::Busy { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -138,6 +141,7 @@ mod tests {
             (EngineError::TooLarge("split it".into()), 413, "payload_too_large", "split it"),
             (EngineError::Unauthorized, 401, "unauthorized", "sign in to continue"),
             (EngineError::Throttled { retry_after_secs: 7 }, 429, "rate_limited", "too many attempts; try again in 7 seconds"),
+            (EngineError::Busy { retry_after_secs: 1 }, 503, "unavailable", "the server is busy; try again in 1 seconds"),
             (EngineError::Internal("secret detail".into()), 500, "internal", INTERNAL_MESSAGE),
             (EngineError::UnknownPlan("gold".into()), 500, "internal", INTERNAL_MESSAGE),
         ];

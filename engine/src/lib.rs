@@ -134,6 +134,11 @@ impl Engine {
         }
     }
 
+    /// Whether Stripe live-mode events are the ones acted on (else test-mode ones).
+    pub fn stripe_live(&self) -> bool {
+        self.config.stripe_live
+    }
+
     pub fn ingest_window(&self) -> metering::IngestWindow {
         self.config.ingest_window
     }
@@ -141,6 +146,7 @@ impl Engine {
     /// Drops in-memory state nobody needs any more (idle rate-limit keys).
     pub fn shrink(&self) {
         self.hot.rates.shrink();
+        self.auth.throttle.shrink();
     }
 
     pub(crate) fn throttle(&self) -> &auth::SignInThrottle {

@@ -23,7 +23,7 @@ fn t0() -> DateTime<Utc> {
 #[tokio::test]
 async fn sign_up_creates_a_free_account_with_its_owner_signed_in() {
     let t = engine().await;
-    let (token, viewer) = t.engine.sign_up("New@Example.com", "long enough pw", "New Co", t0()).await.expect("sign up");
+    let (token, viewer) = t.engine.sign_up("New@Example.com", "long enough pw", "New Co", None, t0()).await.expect("sign up");
     assert_eq!(viewer.email, "new@example.com");
     assert_eq!(viewer.role, Role::Owner);
     assert_eq!(viewer.account_name.as_deref(), Some("New Co"));
@@ -31,14 +31,14 @@ async fn sign_up_creates_a_free_account_with_its_owner_signed_in() {
     assert_eq!(overview.plan.tier, "free");
     assert_eq!(t.engine.session(&token, t0()).await.expect("lookup"), Some(viewer));
 
-    let again = t.engine.sign_up("new@example.com", "long enough pw", "Other", t0()).await;
+    let again = t.engine.sign_up("new@example.com", "long enough pw", "Other", None, t0()).await;
     assert!(matches!(again, Err(EngineError::Conflict { field: "email", .. })));
 }
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_and_are_throttled() {
     let t = engine().await;
-    t.engine.sign_up("ann@example.com", "right password", "Ann Co", t0()).await.expect("sign up");
+    t.engine.sign_up("ann@example.com", "right password", "Ann Co", None, t0()).await.expect("sign up");
     let ip = Some([127, 0, 0, 1].into());
     let wrong = t.engine.sign_in("ann@example.com", "wrong password", ip, t0()).await.expect_err("wrong");
     let unknown = t.engine.sign_in("nobody@example.com", "wrong password", ip, t0()).await.expect_err("unknown");
@@ -54,14 +54,14 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_and_are_throt
     let throttled = t.engine.sign_in("ann@example.com", "right password", ip, t0()).await.expect_err("throttled");
     assert!(matches!(throttled, EngineError::Throttled { retry_after_secs } if retry_after_secs > 0), "{throttled}");
     // Another address may still sign in as someone else.
-    t.engine.sign_up("bob@example.com", "bobs password", "Bob Co", t0()).await.expect("bob");
+    t.engine.sign_up("bob@example.com", "bobs password", "Bob Co", None, t0()).await.expect("bob");
     assert!(t.engine.sign_in("bob@example.com", "bobs password", Some([10, 1, 1, 1].into()), t0()).await.is_ok());
 }
 
 #[tokio::test]
 async fn sessions_end_when_idle_at_their_absolute_expiry_and_at_sign_out() {
     let t = engine().await;
-    let (token, viewer) = t.engine.sign_up("ann@example.com", "right password", "Ann Co", t0()).await.expect("sign up");
+    let (token, viewer) = t.engine.sign_up("ann@example.com", "right password", "Ann Co", None, t0()).await.expect("sign up");
     let config = t.engine.session_config();
     let idle_check = t0() + config.idle - Duration::minutes(1);
     assert!(t.engine.session(&token, idle_check).await.expect("lookup").is_some(), "used just in time: touched");
@@ -84,7 +84,7 @@ async fn sessions_end_when_idle_at_their_absolute_expiry_and_at_sign_out() {
 #[tokio::test]
 async fn a_password_change_replaces_the_session_and_can_end_the_others() {
     let t = engine().await;
-    let (a, viewer) = t.engine.sign_up("ann@example.com", "first password", "Ann Co", t0()).await.expect("sign up");
+    let (a, viewer) = t.engine.sign_up("ann@example.com", "first password", "Ann Co", None, t0()).await.expect("sign up");
     let (b, _) = t.engine.sign_in("ann@example.com", "first password", None, t0()).await.expect("second device");
     let bad = t.engine.change_password(&viewer, "not it", "second password", false, t0()).await;
     assert!(bad.expect_err("wrong current").to_string().contains("current password"));
@@ -102,8 +102,8 @@ async fn a_password_change_replaces_the_session_and_can_end_the_others() {
 }
 
 async fn two_accounts(t: &T) -> (AccountId, AccountId) {
-    let (_, a) = t.engine.sign_up("a@example.com", "password a", "A", t0()).await.expect("a");
-    let (_, b) = t.engine.sign_up("b@example.com", "password b", "B", t0()).await.expect("b");
+    let (_, a) = t.engine.sign_up("a@example.com", "password a", "A", None, t0()).await.expect("a");
+    let (_, b) = t.engine.sign_up("b@example.com", "password b", "B", None, t0()).await.expect("b");
     (a.account.expect("a"), b.account.expect("b"))
 }
 
@@ -195,11 +195,33 @@ async fn service_keys_belong_to_no_account() {
 #[tokio::test]
 async fn pruning_removes_only_expired_sessions() {
     let t = engine().await;
-    let (old, _) = t.engine.sign_up("old@example.com", "password one", "Old", t0()).await.expect("old");
+    let (old, _) = t.engine.sign_up("old@example.com", "password one", "Old", None, t0()).await.expect("old");
     let later = t0() + t.engine.session_config().idle + Duration::minutes(1);
     let (fresh, _) = t.engine.sign_in("old@example.com", "password one", None, later).await.expect("fresh");
     assert_eq!(t.engine.prune_sessions(later).await.expect("prune"), 1);
     assert!(t.engine.session(&fresh, later).await.expect("fresh").is_some());
     assert!(t.engine.session(&old, later).await.expect("old").is_none());
     assert_eq!(t.engine.prune_sessions(later).await.expect("again"), 0);
+}
+
+#[tokio::test]
+async fn a_revocation_made_behind_the_engines_back_takes_effect_within_the_cache_ttl() {
+    let t = engine().await;
+    let (_, viewer) = t.engine.sign_up("ann@example.com", "right password", "Ann Co", None, t0()).await.expect("sign up");
+    let account = viewer.account.expect("account");
+    let name = KeyName::parse("ci").expect("name");
+    let created = t.engine.create_key("ann", Some(&account), KeyKind::Live, &name, None, t0()).await.expect("key");
+    t.engine.authenticate_key(&created.plaintext, t0()).await.expect("valid and now cached");
+    // Another instance, or an operator with SQL, revokes the key; this engine is not told.
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2")
+        .bind(t0())
+        .bind(created.key.id.as_str())
+        .execute(t.engine.db().pool())
+        .await
+        .expect("revoke in the database");
+    let ttl = engine::auth::keys::KEY_CACHE_TTL_SECS;
+    let soon = t0() + Duration::seconds(ttl - 1);
+    assert!(t.engine.authenticate_key(&created.plaintext, soon).await.is_ok(), "served from memory within the TTL");
+    let later = t0() + Duration::seconds(ttl);
+    assert_eq!(t.engine.authenticate_key(&created.plaintext, later).await, Err(KeyRejection::Revoked), "read again after the TTL");
 }

@@ -103,6 +103,33 @@ pub struct ApiKeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What the key may do beyond metering.
+    #[serde(default)]
+    pub scopes: Vec<KeyScope>,
+}
+
+/// A permission a customer key may carry beyond metering.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyScope {
+    /// Create and revoke the account's keys (`/api/v1/user/keys`).
+    ManageKeys,
+}
+
+impl KeyScope {
+    pub const ALL: [KeyScope; 1] = [KeyScope::ManageKeys];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyScope::ManageKeys => "manage_keys",
+        }
+    }
+
+    /// Scopes from their stored form (space-separated); unknown words are ignored.
+    pub fn parse_list(stored: &str) -> Vec<KeyScope> {
+        stored.split_whitespace().filter_map(|word| KeyScope::ALL.into_iter().find(|s| s.as_str() == word)).collect()
+    }
 }
 
 impl ApiKeyView {

@@ -14,7 +14,7 @@ pub use license::{AccountSummary, LicenseStatus, LicenseView, PlanView, Price};
 pub use quota::{Aggregation, Period, QuotaLevel, QuotaStatus};
 pub use usage::{DayCount, Overview};
 pub mod auth;
-pub use auth::{ApiKeyView, CreatedKey, KeyKind, Role, SessionUser};
+pub use auth::{ApiKeyView, CreatedKey, KeyKind, KeyScope, Role, SessionUser};
 pub mod entitlement;
 pub use entitlement::{Entitlement, Refusal};
 pub mod billing;

@@ -92,5 +92,24 @@ pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
             eprintln!("Created {} key {} ({}). Store it now: it is shown only this once.", kind.tag(), created.key.id, created.key.name);
             Ok(())
         }
+        KeyCommand::List { store } => {
+            let engine = open_engine(&store, EngineConfig::default()).await?;
+            for key in engine.list_service_keys().await? {
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}…\t{}\t{}", key.id, key.prefix, state, printable(&key.name));
+            }
+            Ok(())
+        }
+        KeyCommand::Revoke { store, id } => {
+            let engine = open_engine(&store, EngineConfig::default()).await?;
+            let key = engine.revoke_service_key("cli", &engine::KeyId::parse(&id)?).await?;
+            eprintln!("Revoked service key {} ({}).", key.id, printable(&key.name));
+            Ok(())
+        }
     }
+}
+
+/// Text for a terminal: control characters (escape sequences) shown as `?`.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }

@@ -50,7 +50,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// The settings a TOML file may hold, and the environment variable each one stands for.
-pub const FILE_SETTINGS: [(&str, &str); 14] = [
+pub const FILE_SETTINGS: [(&str, &str); 16] = [
     ("addr", "TOLLGATE_ADDR"),
     ("database_url", "TOLLGATE_DATABASE_URL"),
     ("catalog", "TOLLGATE_CATALOG"),
@@ -65,6 +65,8 @@ pub const FILE_SETTINGS: [(&str, &str); 14] = [
     ("whop_webhook_secret", "TOLLGATE_WHOP_WEBHOOK_SECRET"),
     ("stripe_webhook_secret", "TOLLGATE_STRIPE_WEBHOOK_SECRET"),
     ("site_root", "LEPTOS_SITE_ROOT"),
+    ("metrics_token", "TOLLGATE_METRICS_TOKEN"),
+    ("stripe_mode", "TOLLGATE_STRIPE_MODE"),
 ];
 
 /// The environment a TOML settings file stands for: `(variable, value)` per setting.
@@ -122,6 +124,13 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which Stripe mode's events a deployment acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StripeMode {
+    Live,
+    Test,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -213,6 +222,18 @@ pub enum KeyCommand {
         #[arg(long, default_value = "live")]
         environment: String,
     },
+    /// List the service keys (prefixes only, never the keys).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a service key by its id (`key_…`); the next request with it fails.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        id: String,
+    },
 }
 
 /// Where the data lives and which plans exist; shared by every subcommand.
@@ -278,6 +299,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TOLLGATE_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
     pub stripe_webhook_secret: Option<Secret>,
 
+    /// Which Stripe events to act on: `live` (the default) or `test` (a staging
+    /// deployment). Events of the other mode are recorded and ignored.
+    #[arg(long, env = "TOLLGATE_STRIPE_MODE", value_enum, default_value_t = StripeMode::Live)]
+    pub stripe_mode: StripeMode,
+
+    /// A bearer token `/metrics` requires; without one `/metrics` is open to whoever can
+    /// reach the listen address (loopback by default).
+    #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+
     /// Folder holding the built site (`pkg/`, vendored scripts, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -302,6 +333,7 @@ impl ServeArgs {
             },
             whop_webhook_secrets: split_secrets(self.whop_webhook_secret.as_ref().map(Secret::expose)),
             stripe_webhook_secrets: split_secrets(self.stripe_webhook_secret.as_ref().map(Secret::expose)),
+            stripe_live: self.stripe_mode == StripeMode::Live,
             ..engine::EngineConfig::default()
         }
     }

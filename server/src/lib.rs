@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub signup_enabled: bool,
     /// How people reach the server, e.g. `https://billing.example.com`.
     pub public_url: String,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 /// The whole application: SSR pages, server functions, REST API, health, static files.
@@ -70,7 +72,10 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
     metrics::handle();
     Router::new()
         .merge(api::router(&state))
-        .route("/metrics", axum::routing::get(metrics::render))
+        .route("/metrics", axum::routing::get(metrics::render).layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(config.metrics_token.clone()),
+            metrics::require_token,
+        )))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -86,6 +91,7 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .nest_service("/vendor", ServeDir::new(site.join("vendor")).precompressed_br().precompressed_gzip())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(form_error_redirect))
+        .layer(axum::middleware::from_fn(api_envelope_for_unrouted))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::session_layer))
         .layer(axum::middleware::from_fn_with_state(origins, web::csrf_layer))
         .layer(CompressionLayer::new())
@@ -108,9 +114,46 @@ async fn form_error_redirect(request: axum::extract::Request, next: axum::middle
     response
 }
 
+/// Under `/api/`, a path no route serves, or a method a route does not take, answers the
+/// JSON error envelope (404, or 405 with `Allow`) instead of the HTML not-found page: a
+/// program reads the answer.
+async fn api_envelope_for_unrouted(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, StatusCode};
+    let api = request.uri().path().starts_with("/api/");
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if !api || json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::NOT_FOUND => error::envelope(StatusCode::NOT_FOUND, "not_found", &format!("no API endpoint at {path}; see /api/openapi.json")),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut answer = error::envelope(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &format!("{path} does not take {method}; the Allow header lists what it takes"),
+            );
+            if let Some(allow) = allow {
+                answer.headers_mut().insert(header::ALLOW, allow);
+            }
+            answer
+        }
+        _ => response,
+    }
+}
+
 /// `tollgate serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let engine = open_engine(&args.store, args.engine_config()).await?;
+    if !args.demo && engine.has_published_demo_admin().await? {
+        anyhow::bail!(
+            "this database holds the demo data, whose admin password is published in the README; \
+             serve it only with --demo (as `make run` does), or start from a fresh database for real use"
+        );
+    }
     if args.demo && engine.is_empty().await? {
         let ids = engine.seed_demo(engine.now()).await.context("cannot seed the demo data")?;
         tracing::info!(accounts = ids.len(), "seeded demo data");
@@ -121,7 +164,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     // The public URL defaults to the address actually bound (port 0 becomes the real port).
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
-    let config = ServerConfig { addr: local, site_root: args.site_root.clone(), signup_enabled: args.signup, public_url };
+    let config = ServerConfig {
+        addr: local,
+        site_root: args.site_root.clone(),
+        signup_enabled: args.signup,
+        public_url,
+        metrics_token: args.metrics_token.as_ref().map(|t| t.expose().to_owned()),
+    };
     let shutdown = shutdown_signal();
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = jobs::spawn(engine.clone(), jobs_stopped);

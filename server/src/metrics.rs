@@ -57,6 +57,30 @@ pub async fn layer(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`, in the Prometheus text format.
+/// Refuses `/metrics` without the bearer token, when one is configured.
+pub async fn require_token(
+    axum::extract::State(token): axum::extract::State<std::sync::Arc<Option<String>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use sha2::{Digest, Sha256};
+    let Some(expected) = token.as_deref() else { return next.run(request).await };
+    let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    // Compared as digests, so the comparison's time says nothing about the token.
+    let matches = presented.is_some_and(|p| Sha256::digest(p.as_bytes()) == Sha256::digest(expected.as_bytes()));
+    if matches {
+        next.run(request).await
+    } else {
+        let mut refused = crate::error::envelope(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "/metrics needs `Authorization: Bearer <TOLLGATE_METRICS_TOKEN>`",
+        );
+        refused.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        refused
+    }
+}
+
 pub async fn render() -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render()).into_response()
 }

@@ -316,3 +316,14 @@ fn sigterm_stops_the_server_and_its_jobs_gracefully() {
     let captured: Vec<String> = logs.try_iter().collect();
     assert!(captured.iter().any(|l| l.contains("\"stopped\"")), "{captured:?}");
 }
+
+#[test]
+fn a_database_with_the_published_demo_admin_is_refused_outside_demo_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, _url, _log) = start_demo_server(&dir);
+    drop(server);
+    let output = tollgate().args(["serve", "--addr", "127.0.0.1:0", "--database", &db_url(&dir)]).output().expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it must not serve demo credentials for real");
+    assert!(stderr.contains("demo data") && stderr.contains("--demo"), "{stderr}");
+}

@@ -31,6 +31,26 @@ pub async fn create_service_key(name: String) -> Result<CreatedKey, AppError> {
     Ok(state.engine.create_key(&viewer.email, None, model::KeyKind::Service, &name, None, state.engine.now()).await?)
 }
 
+/// Revokes a service key; the next request with it fails.
+#[server(endpoint = "admin/service_keys/revoke")]
+pub async fn revoke_service_key(id: model::KeyId) -> Result<ApiKeyView, AppError> {
+    let (state, viewer) = admin()?;
+    Ok(state.engine.revoke_service_key(&viewer.email, &id).await?)
+}
+
+/// Attaches an unmatched billing event to an account, with the reason (audited).
+#[server(endpoint = "admin/attach_event")]
+pub async fn attach_event(provider: String, event_id: String, account_id: model::AccountId, reason: String) -> Result<String, AppError> {
+    let (state, viewer) = admin()?;
+    let provider = match provider.as_str() {
+        "whop" => engine::billing::Provider::Whop,
+        "stripe" => engine::billing::Provider::Stripe,
+        _ => return Err(engine::EngineError::Invalid { field: "provider", message: "whop or stripe".into() }.into()),
+    };
+    let outcome = state.engine.attach_billing_event(&viewer.email, provider, &event_id, &account_id, &reason).await?;
+    Ok(outcome.as_str().to_owned())
+}
+
 /// Owners created by a purchase who have not signed in yet (admins only).
 #[server(endpoint = "admin/awaiting_signin")]
 pub async fn awaiting_signin() -> Result<Vec<AwaitingSignIn>, AppError> {

@@ -2,12 +2,28 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use model::SessionUser;
 
-/// Only same-site paths, so `next` cannot send anyone elsewhere.
+/// The client's address, for the per-address throttles.
+#[cfg(feature = "ssr")]
+async fn client_address() -> Option<std::net::IpAddr> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip())
+}
+
+/// Only same-site paths, so `next` cannot send anyone elsewhere. Browsers drop tabs and
+/// newlines from a URL and read `\\` as `/`, so `/\t/evil.example` or `/\\evil.example`
+/// would become `//evil.example`, another host: any control character, whitespace or
+/// backslash refuses the path, as does a leading `//`.
 #[cfg(feature = "ssr")]
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/dashboard".to_owned())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+            && !n.to_ascii_lowercase().starts_with("/%2f")
+            && !n.to_ascii_lowercase().starts_with("/%5c")
+    })
+    .unwrap_or_else(|| "/dashboard".to_owned())
 }
+
 
 /// The signed-in user, or `None`.
 #[server(endpoint = "session/me")]
@@ -25,7 +41,7 @@ pub async fn signup_enabled() -> Result<bool, AppError> {
 #[server(endpoint = "session/sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let state = crate::state::AppState::get()?;
-    let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip());
+    let client = client_address().await;
     // Whatever session the browser had is over; the new one gets a new id.
     if let Some(previous) = crate::state::current_viewer() {
         state.engine.end_session(&previous).await?;
@@ -43,7 +59,8 @@ pub async fn sign_up(email: String, password: String, account_name: String) -> R
     if !state.signup_enabled {
         return Err(engine::EngineError::Forbidden("sign-up is turned off; ask the operator for an account").into());
     }
-    let (token, _) = state.engine.sign_up(&email, &password, &account_name, state.engine.now()).await?;
+    let client = client_address().await;
+    let (token, _) = state.engine.sign_up(&email, &password, &account_name, client, state.engine.now()).await?;
     crate::state::set_cookie(&state.session_cookie(&token));
     leptos_axum::redirect("/dashboard");
     Ok(())
@@ -84,6 +101,16 @@ mod tests {
     use super::safe_next;
 
     #[test]
+    fn next_stays_on_this_site_after_normalisation() {
+        for hostile in ["//evil.example", "/\t/evil.example", "/\n/evil.example", "/\\evil.example", "\\\\evil.example", "https://evil.example",
+            "/%2F/evil.example", "/%5c/evil.example", "/ /evil.example", "/\u{0}/x", "evil.example"] {
+            assert_eq!(safe_next(Some(hostile.to_owned())), "/dashboard", "{hostile:?}");
+        }
+        assert_eq!(safe_next(Some("/keys?tab=live".to_owned())), "/keys?tab=live");
+        assert_eq!(safe_next(None), "/dashboard");
+    }
+
+    #[test]
     fn next_only_leads_to_paths_on_this_site() {
         assert_eq!(safe_next(Some("/keys".into())), "/keys");
         for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "", "javascript:alert(1)"] {
@@ -98,7 +125,7 @@ mod tests {
 #[server(endpoint = "session/redeem_link")]
 pub async fn redeem_link(token: String, password: String) -> Result<Option<model::CreatedKey>, AppError> {
     let state = crate::state::AppState::get()?;
-    let redeemed = state.engine.redeem_signin_link(&token, &password).await?;
+    let redeemed = state.engine.redeem_signin_link(&token, &password, client_address().await).await?;
     crate::state::set_cookie(&state.session_cookie(&redeemed.session));
     Ok(redeemed.first_key)
 }

@@ -27,7 +27,7 @@ pub fn AccountPage() -> impl IntoView {
                                 <input id="new_password" name="new_password" type="password" autocomplete="new-password" required class=INPUT />
                             </div>
                             <label class="flex items-center gap-2 text-sm">
-                                <input type="checkbox" name="sign_out_others" value="on" class="h-4 w-4" />
+                                <input type="checkbox" name="sign_out_others" value="on" checked class="h-4 w-4" />
                                 "Sign out my other sessions"
                             </label>
                             <ActionError error=action_error(action.value()) />

@@ -1,7 +1,7 @@
 //! `/admin`: the operator's console. Anyone else gets a proper 403 page.
 
 use crate::api::upgrade::{list_upgrade_requests, ApproveRequest, DeclineRequest};
-use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, webhook_events, CreateServiceKey, IssueSigninLink};
+use crate::api::admin::{awaiting_signin, list_accounts, list_service_keys, webhook_events, AttachEvent, CreateServiceKey, IssueSigninLink, RevokeServiceKey};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::frame::{action_error, ActionError, FormError, Frame, SessionContext};
 use crate::islands::LiveRegion;
@@ -119,8 +119,15 @@ fn ServiceKeys() -> impl IntoView {
             <Suspense fallback=|| ()>
                 <ul class="mt-3 space-y-1 text-sm">
                     {move || service_keys.get().and_then(Result::ok).map(|keys| keys.into_iter().map(|k| view! {
-                        <li class="flex flex-wrap gap-x-3"><span class="font-medium">{k.name}</span><span class="font-mono text-slate-500">{format!("{}…", k.prefix)}</span>
-                            <span class="text-slate-500">{if k.revoked_at.is_some() { "revoked" } else { "active" }}</span></li>
+                        <li class="flex flex-wrap items-center gap-x-3" data-testid="service-key-item"><span class="font-medium">{k.name}</span><span class="font-mono text-slate-500">{format!("{}…", k.prefix)}</span>
+                            <span class="text-slate-500">{if k.revoked_at.is_some() { "revoked" } else { "active" }}</span>
+                            {k.revoked_at.is_none().then(|| view! {
+                                <form action=RevokeServiceKey::url() method="post" data-enhance="">
+                                    <input type="hidden" name="id" value=k.id.to_string() />
+                                    <button type="submit" class="text-red-700 hover:underline" data-testid="revoke-service-key">"Revoke"</button>
+                                    <FormError class="mt-1" />
+                                </form>
+                            })}</li>
                     }).collect_view())}
                 </ul>
             </Suspense>
@@ -209,14 +216,27 @@ fn WebhookEvents() -> impl IntoView {
                                 <th class="py-1 pr-3 font-medium">"Outcome"</th><th class="py-1 font-medium">"Detail"</th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|e| view! {
+                                {list.into_iter().map(|e| {
+                                    let attach = (e.outcome == "unmatched").then(|| (e.provider.clone(), e.event_id.clone()));
+                                    view! {
                                     <tr class="border-t border-slate-100 align-top" data-testid="webhook-row">
                                         <td class="py-1 pr-3 whitespace-nowrap tabular-nums">{when(&e.received_at)}</td>
                                         <td class="py-1 pr-3 break-all"><div class="font-medium">{e.provider}" · "{e.event_type}</div>
                                             <div class="font-mono text-xs text-slate-500">{e.event_id}{(e.deliveries > 1).then(|| format!(" · delivered {} times", e.deliveries))}</div></td>
                                         <td class="py-1 pr-3">{e.outcome}</td>
-                                        <td class="py-1 text-slate-600">{e.detail}{e.account_id.map(|a| format!(" · {a}"))}</td>
+                                        <td class="py-1 text-slate-600">{e.detail}{e.account_id.map(|a| format!(" · {a}"))}
+                                            {attach.map(|(provider, event_id)| view! {
+                                                <form action=AttachEvent::url() method="post" data-enhance="" class="mt-1 flex flex-wrap gap-1" data-testid="attach-event">
+                                                    <input type="hidden" name="provider" value=provider />
+                                                    <input type="hidden" name="event_id" value=event_id />
+                                                    <input name="account_id" required maxlength="64" placeholder="acc_…" aria-label="Account to attach to" class="w-32 rounded border border-slate-300 px-2 py-1 text-xs" />
+                                                    <input name="reason" required minlength="3" maxlength="500" placeholder="why" aria-label="Reason" class="min-w-0 flex-1 rounded border border-slate-300 px-2 py-1 text-xs" />
+                                                    <button type="submit" class="rounded border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100">"Attach"</button>
+                                                    <FormError class="w-full" />
+                                                </form>
+                                            })}</td>
                                     </tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -5,6 +5,7 @@ use crate::EngineError;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// A syntactically valid email address, trimmed and lowercased.
@@ -130,10 +131,53 @@ fn argon2() -> Result<Argon2<'static>, EngineError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// Hashes a password (PHC string). CPU-heavy: runs on the blocking pool.
+/// Bounds the argon2 work in flight: each hash holds 19 MiB, so without a bound a few
+/// hundred parallel sign-ins or sign-ups take gigabytes. One hash runs per core; a short
+/// queue waits behind them; beyond it a request is refused at once with `Busy` (a 503 with
+/// `Retry-After`), which costs nothing.
+struct HashGate {
+    running: tokio::sync::Semaphore,
+    admitted: AtomicUsize,
+    max_admitted: usize,
+}
+
+/// Requests waiting for a hash slot, per core, before new ones are refused.
+const QUEUE_PER_CORE: usize = 4;
+
+fn gate() -> &'static HashGate {
+    static GATE: OnceLock<HashGate> = OnceLock::new();
+    GATE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        HashGate { running: tokio::sync::Semaphore::new(cores), admitted: AtomicUsize::new(0), max_admitted: cores * (1 + QUEUE_PER_CORE) }
+    })
+}
+
+/// Leaves the gate when dropped, however the request ends.
+struct Admitted;
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        gate().admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Runs argon2 work on the blocking pool, within the gate.
+async fn gated<T: Send + 'static>(work: impl FnOnce() -> Result<T, EngineError> + Send + 'static) -> Result<T, EngineError> {
+    let gate = gate();
+    if gate.admitted.fetch_add(1, Ordering::AcqRel) >= gate.max_admitted {
+        gate.admitted.fetch_sub(1, Ordering::AcqRel);
+        tracing::warn!("password hashing is at capacity; a request was refused with 503");
+        return Err(EngineError::Busy { retry_after_secs: 1 });
+    }
+    let _admitted = Admitted;
+    let _slot = gate.running.acquire().await.map_err(|e| EngineError::Internal(format!("hash gate: {e}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| EngineError::Internal(format!("hashing task: {e}")))?
+}
+
+/// Hashes a password (PHC string). CPU-heavy: runs on the blocking pool, within the gate.
 pub async fn hash_password(password: &Password) -> Result<String, EngineError> {
     let secret = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
+    gated(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()?
             .hash_password(secret.as_bytes(), &salt)
@@ -141,14 +185,13 @@ pub async fn hash_password(password: &Password) -> Result<String, EngineError> {
             .map_err(|e| EngineError::Internal(format!("hashing failed: {e}")))
     })
     .await
-    .map_err(|e| EngineError::Internal(format!("hashing task: {e}")))?
 }
 
 /// Checks a password against a stored hash. With no hash (no such user) it still does
 /// the same work against a dummy hash, so timing does not reveal which emails exist.
 pub async fn verify_password(candidate: &str, stored: Option<String>) -> Result<bool, EngineError> {
     let candidate = candidate.to_owned();
-    tokio::task::spawn_blocking(move || {
+    gated(move || {
         static DUMMY: OnceLock<Option<String>> = OnceLock::new();
         let dummy = DUMMY.get_or_init(|| {
             let salt = SaltString::generate(&mut OsRng);
@@ -162,7 +205,6 @@ pub async fn verify_password(candidate: &str, stored: Option<String>) -> Result<
         Ok(argon2()?.verify_password(candidate.as_bytes(), &parsed).is_ok() && real)
     })
     .await
-    .map_err(|e| EngineError::Internal(format!("verify task: {e}")))?
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::{random_base62, sha256_hex};
 use crate::audit::{self, Entry};
 use crate::{AccountId, Engine, EngineError, KeyId};
 use chrono::{DateTime, Duration, Utc};
-use model::{ApiKeyView, CreatedKey, KeyKind};
+use model::{ApiKeyView, CreatedKey, KeyKind, KeyScope};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -22,6 +22,11 @@ pub const MAX_ACTIVE_KEYS: i64 = 50;
 /// How much of a key is kept to recognise it by: `tg_live_` plus 4 characters.
 const PREFIX_SECRET_CHARS: usize = 4;
 
+/// How long a verified key is trusted from memory before it is read again, so a
+/// revocation made behind the engine's back (another instance, the database) takes effect
+/// within this time. Revocations made through the engine take effect at once.
+pub const KEY_CACHE_TTL_SECS: i64 = 30;
+
 /// Who an authenticated key acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPrincipal {
@@ -29,6 +34,13 @@ pub struct KeyPrincipal {
     pub kind: KeyKind,
     /// The customer account; `None` for service keys.
     pub account: Option<AccountId>,
+    pub scopes: Vec<KeyScope>,
+}
+
+impl KeyPrincipal {
+    pub fn may(&self, scope: KeyScope) -> bool {
+        self.scopes.contains(&scope)
+    }
 }
 
 /// Why a presented key was refused. Each is a 401 at the HTTP edge.
@@ -53,6 +65,8 @@ pub(crate) struct CachedKey {
     principal: KeyPrincipal,
     expires_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
+    /// When it was read from the database, by the engine's clock.
+    loaded_at: DateTime<Utc>,
     /// Unix seconds of the last `last_used_at` write, so it is written at most once a minute.
     last_written: AtomicI64,
 }
@@ -70,6 +84,10 @@ impl KeyCache {
 
     fn insert(&self, entry: Arc<CachedKey>) {
         self.by_hash.write().unwrap_or_else(|p| p.into_inner()).insert(entry.hash, entry);
+    }
+
+    fn forget_hash(&self, hash: &[u8; 32]) {
+        self.by_hash.write().unwrap_or_else(|p| p.into_inner()).remove(hash);
     }
 
     fn forget(&self, key_id: &str) {
@@ -106,14 +124,19 @@ fn generate(kind: KeyKind) -> (String, String, String) {
     (plaintext, hash, prefix)
 }
 
-type KeyRow = (String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type KeyRow = (String, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String);
 
-fn view((id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at): KeyRow) -> Result<ApiKeyView, EngineError> {
+fn view((id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at, scopes): KeyRow) -> Result<ApiKeyView, EngineError> {
     let kind = KeyKind::from_tag(&kind).ok_or_else(|| EngineError::Internal(format!("unknown key kind {kind}")))?;
-    Ok(ApiKeyView { id: KeyId::try_from(id)?, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at })
+    let scopes = KeyScope::parse_list(&scopes);
+    Ok(ApiKeyView { id: KeyId::try_from(id)?, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at, scopes })
 }
 
-const KEY_COLUMNS: &str = "id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at";
+const KEY_COLUMNS: &str = "id, name, kind, prefix, created_at, last_used_at, expires_at, revoked_at, scopes";
+
+fn stored_scopes(scopes: &[KeyScope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
 
 impl Engine {
     /// Creates a key for an account, or a service key (`account` = `None`, `Service`).
@@ -127,6 +150,24 @@ impl Engine {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<CreatedKey, EngineError> {
+        self.create_scoped_key(actor, account, kind, name, expires_at, &[], now).await
+    }
+
+    /// [`Engine::create_key`] with scopes beyond metering (customer keys only).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_scoped_key(
+        &self,
+        actor: &str,
+        account: Option<&AccountId>,
+        kind: KeyKind,
+        name: &KeyName,
+        expires_at: Option<DateTime<Utc>>,
+        scopes: &[KeyScope],
+        now: DateTime<Utc>,
+    ) -> Result<CreatedKey, EngineError> {
+        if kind == KeyKind::Service && !scopes.is_empty() {
+            return Err(EngineError::invalid("scopes", "a service key has every operator right already; scopes are for customer keys"));
+        }
         if (kind == KeyKind::Service) != account.is_none() {
             return Err(EngineError::invalid("kind", "service keys belong to no account; customer keys to exactly one"));
         }
@@ -150,8 +191,8 @@ impl Engine {
         let id = format!("key_{}", uuid::Uuid::new_v4().simple());
         let mut tx = self.db().pool().begin().await?;
         sqlx::query(
-            "INSERT INTO api_keys (id, account_id, kind, key_hash, prefix, name, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO api_keys (id, account_id, kind, key_hash, prefix, name, created_at, expires_at, scopes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(account.map(AccountId::as_str))
@@ -161,6 +202,7 @@ impl Engine {
         .bind(name.as_str())
         .bind(now)
         .bind(expires_at)
+        .bind(stored_scopes(scopes))
         .execute(&mut *tx)
         .await?;
         audit::record(&mut tx, Entry::new(actor, account, "key.created", now).target(&id).change(None, Some(name.as_str()))).await?;
@@ -175,6 +217,7 @@ impl Engine {
             last_used_at: None,
             expires_at,
             revoked_at: None,
+            scopes: scopes.to_vec(),
         };
         Ok(CreatedKey { key, plaintext })
     }
@@ -198,6 +241,30 @@ impl Engine {
         .fetch_all(self.db().pool())
         .await?;
         rows.into_iter().map(view).collect()
+    }
+
+    /// Revokes a service key (admins and the CLI); the very next request with it fails.
+    pub async fn revoke_service_key(&self, actor: &str, key_id: &KeyId) -> Result<ApiKeyView, EngineError> {
+        let now = self.now();
+        let mut tx = self.db().pool().begin().await?;
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id IS NULL AND revoked_at IS NULL")
+            .bind(now)
+            .bind(key_id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let row: Option<KeyRow> = sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND account_id IS NULL"))
+            .bind(key_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let key = row.map(view).transpose()?.ok_or(EngineError::NotFound("service key"))?;
+        if done > 0 {
+            audit::record(&mut tx, Entry::new(actor, None, "service_key.revoked", now).target(key_id.as_str())).await?;
+        }
+        tx.commit().await?;
+        self.key_cache().forget(key_id.as_str());
+        tracing::info!(key_id = %key_id, "service key revoked");
+        Ok(key)
     }
 
     /// One of the account's keys. Another account's key is "not found", never "forbidden",
@@ -275,7 +342,8 @@ impl Engine {
             self.key_cache().forget(key_id.as_str());
         }
         let name = KeyName::parse(&old.name)?;
-        let created = self.create_key(actor, Some(account), old.kind, &name, old.expires_at.filter(|t| *t > now + grace), now).await?;
+        let expires_at = old.expires_at.filter(|t| *t > now + grace);
+        let created = self.create_scoped_key(actor, Some(account), old.kind, &name, expires_at, &old.scopes, now).await?;
         let mut tx = self.db().pool().begin().await?;
         audit::record(&mut tx, Entry::new(actor, Some(account), "key.rotated", now).target(key_id.as_str()).change(None, Some(created.key.id.as_str()))).await?;
         tx.commit().await?;
@@ -287,10 +355,14 @@ impl Engine {
     pub async fn authenticate_key(&self, presented: &str, now: DateTime<Utc>) -> Result<KeyPrincipal, KeyRejection> {
         parse_presented(presented)?;
         let hash = hash_bytes(presented);
-        let entry = match self.key_cache().get(&hash) {
+        let fresh = |entry: &Arc<CachedKey>| (now - entry.loaded_at).num_seconds() < KEY_CACHE_TTL_SECS;
+        let entry = match self.key_cache().get(&hash).filter(fresh) {
             Some(entry) => entry,
             None => {
-                let entry = self.load_key(&hash).await.ok_or(KeyRejection::Unknown)?;
+                let Some(entry) = self.load_key(&hash, now).await else {
+                    self.key_cache().forget_hash(&hash);
+                    return Err(KeyRejection::Unknown);
+                };
                 self.key_cache().insert(entry.clone());
                 entry
             }
@@ -317,25 +389,26 @@ impl Engine {
         Ok(entry.principal.clone())
     }
 
-    async fn load_key(&self, hash: &[u8; 32]) -> Option<Arc<CachedKey>> {
+    async fn load_key(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Arc<CachedKey>> {
         let hex = super::hex(hash);
-        type Row = (String, Option<String>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        type Row = (String, Option<String>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String);
         let row: Option<Row> = sqlx::query_as(
-            "SELECT id, account_id, kind, expires_at, revoked_at, last_used_at FROM api_keys WHERE key_hash = $1",
+            "SELECT id, account_id, kind, expires_at, revoked_at, last_used_at, scopes FROM api_keys WHERE key_hash = $1",
         )
         .bind(hex)
         .fetch_optional(self.db().pool())
         .await
         .map_err(|err| tracing::error!(error = %err, "key lookup failed"))
         .ok()?;
-        let (key_id, account, kind, expires_at, revoked_at, last_used) = row?;
+        let (key_id, account, kind, expires_at, revoked_at, last_used, scopes) = row?;
         let kind = KeyKind::from_tag(&kind)?;
         let account = account.and_then(|a| AccountId::parse(&a).ok());
         Some(Arc::new(CachedKey {
             hash: *hash,
-            principal: KeyPrincipal { key_id, kind, account },
+            principal: KeyPrincipal { key_id, kind, account, scopes: KeyScope::parse_list(&scopes) },
             expires_at,
             revoked_at,
+            loaded_at: now,
             last_written: AtomicI64::new(last_used.map_or(0, |t| t.timestamp())),
         }))
     }

@@ -40,11 +40,16 @@ impl Engine {
     /// in the answer only.
     pub async fn issue_signin_link(&self, actor: &str, user_id: &UserId) -> Result<(String, DateTime<Utc>), EngineError> {
         let now = self.now();
-        let account: Option<Option<String>> = sqlx::query_scalar("SELECT account_id FROM users WHERE id = $1")
+        let user: Option<(Option<String>, String)> = sqlx::query_as("SELECT account_id, role FROM users WHERE id = $1")
             .bind(user_id.as_str())
             .fetch_optional(self.db().pool())
             .await?;
-        let account = account.ok_or(EngineError::NotFound("user"))?.map(|a| AccountId::parse(&a)).transpose()?;
+        let (account, role) = user.ok_or(EngineError::NotFound("user"))?;
+        // A link signs its holder in as the user: one admin must not become another.
+        if role == model::Role::Admin.as_str() {
+            return Err(EngineError::Forbidden("a sign-in link cannot be issued for an admin; admins reset passwords with the CLI"));
+        }
+        let account = account.map(|a| AccountId::parse(&a)).transpose()?;
         let token = random_base62(43);
         let expires_at = now + LINK_LIFETIME;
         let mut tx = self.db().pool().begin().await?;
@@ -64,11 +69,22 @@ impl Engine {
 
     /// Uses a link: sets the password, signs the user in, and hands over the first key.
     /// An unknown, used or expired link gets the same answer.
-    pub async fn redeem_signin_link(&self, token: &str, password: &str) -> Result<Redeemed, EngineError> {
+    /// Throttled per client address; the link is looked up before the (costly) password
+    /// hash, so a stream of made-up tokens never reaches argon2.
+    pub async fn redeem_signin_link(&self, token: &str, password: &str, client: Option<std::net::IpAddr>) -> Result<Redeemed, EngineError> {
         let now = self.now();
+        self.throttle().redemption(client).map_err(|wait| EngineError::Throttled { retry_after_secs: wait.as_secs().max(1) })?;
         let password = Password::parse(password)?;
         let refused = || EngineError::invalid("link", "this sign-in link is not valid any more: it was used, replaced or expired; ask for a new one");
         if token.len() != 43 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(refused());
+        }
+        let usable: Option<String> = sqlx::query_scalar("SELECT user_id FROM signin_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(sha256_hex(token))
+            .bind(now)
+            .fetch_optional(self.db().pool())
+            .await?;
+        if usable.is_none() {
             return Err(refused());
         }
         let hash = hash_password(&password).await?;
@@ -89,9 +105,12 @@ impl Engine {
             .bind(&user_id)
             .execute(&mut *tx)
             .await?;
+        // Whoever held a session for this user before the link was used is signed out.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
         let account = account.map(|a| AccountId::parse(&a)).transpose()?;
         audit::record(&mut tx, Entry::new(&email, account.as_ref(), "signin_link.used", now).target(&user_id)).await?;
         tx.commit().await?;
+        self.session_cache().forget_user(&user_id);
         let session = self.start_session(&user_id, now).await?;
         let first_key = match &account {
             Some(account) if self.list_keys(account).await?.is_empty() => {

@@ -137,7 +137,7 @@ impl SessionCache {
         self.0.forget(hash);
     }
 
-    fn forget_user(&self, user_id: &str) {
+    pub(crate) fn forget_user(&self, user_id: &str) {
         self.0.forget_where(|c| c.viewer.user_id == user_id);
     }
 }
@@ -158,6 +158,8 @@ impl Engine {
         }
         let throttled = |wait: std::time::Duration| EngineError::Throttled { retry_after_secs: wait.as_secs().max(1) };
         self.throttle().check(email.as_str(), client).map_err(throttled)?;
+        // One check per email at a time: parallel guesses wait for the failure count.
+        let _checking = self.throttle().begin(email.as_str()).ok_or(EngineError::Throttled { retry_after_secs: 1 })?;
 
         let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
             .bind(email.as_str())
@@ -185,6 +187,7 @@ impl Engine {
         email: &str,
         password: &str,
         account_name: &str,
+        client: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<(SessionToken, Viewer), EngineError> {
         let email = Email::parse(email)?;
@@ -213,12 +216,14 @@ impl Engine {
             starts_at: now,
             expires_at: None,
         };
+        // Each well-formed sign-up costs a password hash: limited per client address.
+        self.throttle().sign_up(client).map_err(|wait| EngineError::Throttled { retry_after_secs: wait.as_secs().max(1) })?;
         let password_hash = hash_password(&password).await?;
         // The account, its license, its owner and the audit entry commit together: a
         // failure leaves nothing behind (a lost race for the email is a conflict).
         let mut tx = self.db().pool().begin().await?;
         insert_account(&mut tx, &new, Source::MANUAL).await?;
-        let owner = NewUser { account: Some(&account), email: &email, password_hash, role: Role::Owner, awaiting_first_signin: false, at: now };
+        let owner = NewUser { account: Some(&account), email: &email, password_hash, role: Role::Owner, awaiting_first_signin: false, email_verified: false, at: now };
         let user_id = insert_user(&mut tx, &owner).await?;
         let entry = Entry::new(email.as_str(), Some(&account), "user.created", now).target(email.as_str()).change(None, Some(Role::Owner.as_str()));
         audit::record(&mut tx, entry).await?;

@@ -1,5 +1,7 @@
 //! Failed sign-ins are limited per email and per client address (governor's GCRA).
-//! Once a key's burst is spent it is blocked until a cell is free again.
+//! Once a key's burst is spent it is blocked until a cell is free again. Sign-ups and
+//! sign-in link redemptions are limited per address, and one sign-in per email is checked
+//! at a time, so parallel guesses at one account cannot run ahead of the failure count.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -13,6 +15,21 @@ pub(crate) struct SignInThrottle {
     per_email: DefaultKeyedRateLimiter<String>,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     blocked: Mutex<HashMap<String, Instant>>,
+    sign_ups: DefaultKeyedRateLimiter<IpAddr>,
+    redemptions: DefaultKeyedRateLimiter<IpAddr>,
+    in_flight: Mutex<std::collections::HashSet<String>>,
+}
+
+/// A sign-in being checked for one email; the email is free again when it drops.
+pub(crate) struct InFlight<'a> {
+    throttle: &'a SignInThrottle,
+    email: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.throttle.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.email);
+    }
 }
 
 pub(crate) fn quota(burst: u32, window: Duration) -> Quota {
@@ -29,7 +46,42 @@ impl SignInThrottle {
             per_email: RateLimiter::keyed(quota(5, window)),
             per_ip: RateLimiter::keyed(quota(20, window)),
             blocked: Mutex::new(HashMap::new()),
+            sign_ups: RateLimiter::keyed(quota(5, Duration::from_secs(10 * 60))),
+            redemptions: RateLimiter::keyed(quota(10, window)),
+            in_flight: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// Claims the email for one sign-in check; `None` while another is being checked.
+    pub(crate) fn begin(&self, email: &str) -> Option<InFlight<'_>> {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        in_flight.insert(email.to_owned()).then(|| InFlight { throttle: self, email: email.to_owned() })
+    }
+
+    /// Counts a sign-up from `ip`: 5 per 10 minutes per address.
+    pub(crate) fn sign_up(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        Self::spend(&self.sign_ups, ip)
+    }
+
+    /// Counts a sign-in link redemption from `ip`: 10 per 15 minutes per address.
+    pub(crate) fn redemption(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        Self::spend(&self.redemptions, ip)
+    }
+
+    fn spend(limiter: &DefaultKeyedRateLimiter<IpAddr>, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let Some(ip) = ip else { return Ok(()) };
+        limiter.check_key(&ip).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets keys whose limits are whole again, so attacker-chosen emails and addresses
+    /// cannot grow memory without bound.
+    pub(crate) fn shrink(&self) {
+        self.per_email.retain_recent();
+        self.per_ip.retain_recent();
+        self.sign_ups.retain_recent();
+        self.redemptions.retain_recent();
+        let now = Instant::now();
+        self.blocked.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, until| *until > now);
     }
 
     /// How long the caller must wait, if either key is blocked.

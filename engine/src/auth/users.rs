@@ -18,6 +18,10 @@ pub(crate) struct NewUser<'a> {
     pub role: Role,
     /// Provisioned by a billing provider: the owner sets a password through a link.
     pub awaiting_first_signin: bool,
+    /// Whether the email is known to be the user's: provisioned by the billing provider,
+    /// or added by the operator. A self-signed-up email is not, and no provider event is
+    /// ever matched to it.
+    pub email_verified: bool,
     pub at: DateTime<Utc>,
 }
 
@@ -28,8 +32,8 @@ pub(crate) async fn insert_user(tx: &mut SqliteConnection, user: &NewUser<'_>) -
     }
     let id = format!("usr_{}", uuid::Uuid::new_v4().simple());
     let result = sqlx::query(
-        "INSERT INTO users (id, account_id, email, password_hash, role, created_at, password_changed_at, awaiting_first_signin)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+        "INSERT INTO users (id, account_id, email, password_hash, role, created_at, password_changed_at, awaiting_first_signin, email_verified_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
     )
     .bind(&id)
     .bind(user.account.map(AccountId::as_str))
@@ -38,6 +42,7 @@ pub(crate) async fn insert_user(tx: &mut SqliteConnection, user: &NewUser<'_>) -
     .bind(user.role.as_str())
     .bind(user.at)
     .bind(user.awaiting_first_signin)
+    .bind(user.email_verified.then_some(user.at))
     .execute(tx)
     .await;
     match result {
@@ -60,7 +65,8 @@ impl Engine {
         let password_hash = hash_password(password).await?;
         let now = self.now();
         let mut tx = self.db().pool().begin().await?;
-        let user = NewUser { account, email, password_hash, role, awaiting_first_signin: false, at: now };
+        // The operator added this user: the operator vouches for the email.
+        let user = NewUser { account, email, password_hash, role, awaiting_first_signin: false, email_verified: true, at: now };
         let id = insert_user(&mut tx, &user).await?;
         let entry = Entry::new("cli", account, "user.created", now).target(email.as_str()).change(None, Some(role.as_str()));
         audit::record(&mut tx, entry).await?;

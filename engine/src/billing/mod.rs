@@ -35,6 +35,22 @@ impl Provider {
     }
 }
 
+/// The metadata key a checkout link carries Tollgate's account reference in.
+pub const REFERENCE_KEY: &str = "tollgate_ref";
+
+/// A checkout URL with the account's reference added: `client_reference_id` for a Stripe
+/// link (Stripe copies it into the Checkout Session and signs it), and
+/// `metadata[tollgate_ref]` otherwise (Whop copies checkout metadata onto the membership).
+pub fn checkout_link(url: &str, reference: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let stripe = url.contains("stripe.com");
+    if stripe {
+        format!("{url}{separator}client_reference_id={reference}")
+    } else {
+        format!("{url}{separator}metadata%5B{REFERENCE_KEY}%5D={reference}")
+    }
+}
+
 /// A provider event, normalised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillingEvent {
@@ -52,6 +68,11 @@ pub struct BillingEvent {
     pub cancel_at_period_end: Option<bool>,
     pub period_end: Option<DateTime<Utc>>,
     pub manage_url: Option<String>,
+    /// The reference Tollgate put into the checkout link (Stripe `client_reference_id` or
+    /// `metadata.tollgate_ref`, Whop `metadata.tollgate_ref`), covered by the signature.
+    pub reference: Option<String>,
+    /// Stripe's `livemode`: whether the event is from live mode or test mode.
+    pub livemode: Option<bool>,
 }
 
 /// What became of an event.
@@ -143,6 +164,8 @@ pub fn parse_whop(body: &[u8], fallback_id: &str, received_at: DateTime<Utc>) ->
         cancel_at_period_end: membership["cancel_at_period_end"].as_bool(),
         period_end: time(&membership["renewal_period_end"]),
         manage_url: text(&membership["manage_url"]),
+        reference: text(&membership["metadata"][REFERENCE_KEY]).or_else(|| text(&data["metadata"][REFERENCE_KEY])),
+        livemode: None,
         event_type,
     })
 }
@@ -176,6 +199,8 @@ pub fn parse_stripe(body: &[u8]) -> Result<BillingEvent, String> {
         cancel_at_period_end: object["cancel_at_period_end"].as_bool(),
         period_end: time(&object["current_period_end"]).or_else(|| time(&item["current_period_end"])),
         manage_url: None,
+        reference: text(&object["client_reference_id"]).or_else(|| text(&object["metadata"][REFERENCE_KEY])),
+        livemode: v["livemode"].as_bool(),
         event_id,
         event_type,
     })
@@ -210,6 +235,26 @@ fn status_of(provider_status: &str) -> Option<LicenseStatus> {
 }
 
 impl Engine {
+    /// The account's checkout reference, made on first use: random, so it cannot be
+    /// guessed from the account id, and unique.
+    pub async fn checkout_ref(&self, account: &AccountId) -> Result<String, EngineError> {
+        let existing: Option<Option<String>> = sqlx::query_scalar("SELECT checkout_ref FROM accounts WHERE id = $1")
+            .bind(account.as_str())
+            .fetch_optional(self.db().pool())
+            .await?;
+        if let Some(reference) = existing.ok_or(EngineError::NotFound("account"))? {
+            return Ok(reference);
+        }
+        let fresh = format!("ref_{}", crate::auth::random_base62(24));
+        sqlx::query("UPDATE accounts SET checkout_ref = COALESCE(checkout_ref, $1) WHERE id = $2")
+            .bind(&fresh)
+            .bind(account.as_str())
+            .execute(self.db().pool())
+            .await?;
+        let stored: String = sqlx::query_scalar("SELECT checkout_ref FROM accounts WHERE id = $1").bind(account.as_str()).fetch_one(self.db().pool()).await?;
+        Ok(stored)
+    }
+
     fn mapped_plan(&self, event: &BillingEvent) -> Option<String> {
         let map = match event.provider {
             Provider::Whop => &self.catalog().billing.whop_plans,
@@ -301,6 +346,13 @@ impl Engine {
         if change == Change::Ignore {
             return Ok((Outcome::Ignored, None, format!("`{}` is not acted on", event.event_type)));
         }
+        // A test-mode purchase must never change a live customer's license (and a staging
+        // deployment takes test events only).
+        let live = self.stripe_live();
+        if event.livemode.is_some_and(|mode| mode != live) {
+            let (mode, deployment) = if live { ("test-mode", "live") } else { ("live", "test-mode") };
+            return Ok((Outcome::Ignored, None, format!("a {mode} event; this deployment acts on {deployment} events (TOLLGATE_STRIPE_MODE)")));
+        }
         let Some(subject) = &event.subject else {
             return Ok((Outcome::Unmatched, None, "the event names no membership or subscription".into()));
         };
@@ -317,13 +369,37 @@ impl Engine {
             }
             Some((account, _)) => AccountId::parse(&account)?,
             None => {
-                let by_email = match event.email.as_deref().map(Email::parse) {
-                    Some(Ok(email)) => sqlx::query_scalar::<_, Option<String>>("SELECT account_id FROM users WHERE email = $1")
+                // A subscription Tollgate has not seen is linked only through proof: the
+                // reference Tollgate put into the account's checkout link, or an email its
+                // owner proved. An email anyone could have signed up with is not enough.
+                if let Some(reference) = &event.reference {
+                    let by_reference: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE checkout_ref = $1")
+                        .bind(reference)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    match by_reference {
+                        Some(account) => AccountId::parse(&account)?,
+                        None => return Ok((Outcome::Unmatched, None, "the checkout reference matches no account".into())),
+                    }
+                } else {
+                let by_email: Option<(Option<String>, Option<DateTime<Utc>>)> = match event.email.as_deref().map(Email::parse) {
+                    Some(Ok(email)) => sqlx::query_as("SELECT account_id, email_verified_at FROM users WHERE email = $1")
                         .bind(email.as_str())
                         .fetch_optional(&mut **tx)
-                        .await?
-                        .flatten(),
+                        .await?,
                     _ => None,
+                };
+                let by_email = match by_email {
+                    Some((Some(account), Some(_verified))) => Some(account),
+                    Some((_, None)) => {
+                        return Ok((
+                            Outcome::Unmatched,
+                            None,
+                            "the email belongs to a user who has not proved it owns it; an admin can attach the event to an account".into(),
+                        ));
+                    }
+                    Some((None, Some(_))) => return Ok((Outcome::Unmatched, None, "the email belongs to operator staff, not a customer".into())),
+                    None => None,
                 };
                 match (by_email, &change) {
                     (Some(account), _) => AccountId::parse(&account)?,
@@ -336,21 +412,50 @@ impl Engine {
                     },
                     (None, _) => return Ok((Outcome::Unmatched, None, "no account has this membership or email".into())),
                 }
+                }
             }
         };
 
         let current = Terms::read(tx, &account).await?;
         let entry = self.catalog().lowest_plan().id.clone();
-        let to = match &change {
+        let mut to = match &change {
             Change::Set { plan: Some(p), status } => Terms::new(p.clone(), *status),
             Change::Set { plan: None, status } => Terms::new(current.plan.clone(), *status),
             Change::ToEntryPlan => Terms::new(entry, LicenseStatus::Active),
             Change::CancelAtPeriodEnd(_) | Change::Nothing | Change::Ignore => current.clone(),
         };
+        // This subscription's own plan and status, kept on its link.
+        let (own_plan, own_status) = match &change {
+            Change::Set { plan, status } => (plan.clone(), Some(*status)),
+            Change::ToEntryPlan => (None, Some(LicenseStatus::Cancelled)),
+            Change::CancelAtPeriodEnd(_) | Change::Nothing | Change::Ignore => (None, None),
+        };
+        // Ending or failing one subscription must not take away what another, still
+        // active, pays for: the license keeps the best plan an active one pays for.
+        let rank = |plan: &str| self.catalog().plan(plan).map_or(0, |p| p.rank);
+        let mut paid_by = None;
+        if !to.status.is_usable() || rank(&to.plan) < rank(&current.plan) {
+            let others: Vec<(String, String)> = sqlx::query_as(
+                "SELECT subject, plan FROM billing_links WHERE account_id = $1 AND NOT (provider = $2 AND subject = $3)
+                 AND status IN ('active', 'trialing') AND plan IS NOT NULL",
+            )
+            .bind(account.as_str())
+            .bind(provider)
+            .bind(subject)
+            .fetch_all(&mut **tx)
+            .await?;
+            if let Some((other, plan)) = others.into_iter().max_by_key(|(_, plan)| rank(plan)) {
+                if !to.status.is_usable() || rank(&plan) > rank(&to.plan) {
+                    to = Terms::new(plan.clone(), LicenseStatus::Active);
+                    paid_by = Some(format!("; subscription {other} still pays for {plan}"));
+                }
+            }
+        }
+        let new_plan = to.plan.clone();
         let grace_ends_at = (to.status == LicenseStatus::PastDue)
             .then(|| event.occurred_at + Duration::days(i64::from(self.catalog().billing.past_due_grace_days)));
         let detail = if to != current {
-            let detail = format!("{current} -> {to}");
+            let detail = format!("{current} -> {to}{}", paid_by.as_deref().unwrap_or_default());
             license::write(tx, &license::Change {
                 account: &account,
                 from: current,
@@ -367,7 +472,7 @@ impl Engine {
             .await?;
             detail
         } else {
-            format!("unchanged: {current}")
+            format!("unchanged: {current}{}", paid_by.as_deref().unwrap_or_default())
         };
 
         let cancel = match change {
@@ -375,13 +480,15 @@ impl Engine {
             _ => event.cancel_at_period_end,
         };
         sqlx::query(
-            "INSERT INTO billing_links (provider, subject, account_id, last_event_at, manage_url, cancel_at_period_end, period_end)
-             VALUES ($1, $2, $3, $4, $5, COALESCE($6, FALSE), $7)
+            "INSERT INTO billing_links (provider, subject, account_id, last_event_at, manage_url, cancel_at_period_end, period_end, plan, status)
+             VALUES ($1, $2, $3, $4, $5, COALESCE($6, FALSE), $7, $8, $9)
              ON CONFLICT (provider, subject) DO UPDATE SET
                last_event_at = excluded.last_event_at,
                manage_url = COALESCE(excluded.manage_url, billing_links.manage_url),
                cancel_at_period_end = COALESCE($6, billing_links.cancel_at_period_end),
-               period_end = COALESCE(excluded.period_end, billing_links.period_end)",
+               period_end = COALESCE(excluded.period_end, billing_links.period_end),
+               plan = COALESCE(excluded.plan, billing_links.plan),
+               status = COALESCE(excluded.status, billing_links.status)",
         )
         .bind(provider)
         .bind(subject)
@@ -390,6 +497,8 @@ impl Engine {
         .bind(&event.manage_url)
         .bind(cancel)
         .bind(event.period_end)
+        .bind(own_plan.or_else(|| (outcome == Outcome::Provisioned).then_some(new_plan)))
+        .bind(own_status.map(LicenseStatus::as_str))
         .execute(&mut **tx)
         .await?;
         Ok((outcome, Some(account), detail))
@@ -407,7 +516,10 @@ impl Engine {
     ) -> Result<Option<AccountId>, EngineError> {
         let Some(Ok(email)) = event.email.as_deref().map(Email::parse) else { return Ok(None) };
         let account = crate::ids::new_account_id();
-        let name = event.name.clone().unwrap_or_else(|| email.as_str().to_owned());
+        // A name from a webhook is text from outside: control characters (terminal escape
+        // sequences, newlines) are dropped before it is stored.
+        let name: String = event.name.clone().unwrap_or_else(|| email.as_str().to_owned()).chars().filter(|c| !c.is_control()).collect();
+        let name = if name.trim().is_empty() { email.as_str().to_owned() } else { name.trim().to_owned() };
         let new = NewAccount {
             id: account.clone(),
             name: name.chars().take(120).collect(),
@@ -421,12 +533,85 @@ impl Engine {
         insert_account(tx, &new, source).await?;
         // Nobody knows this password: the owner sets one through the sign-in link.
         let password_hash = hash_password(&Password::parse(&generate_password())?).await?;
-        let owner = NewUser { account: Some(&account), email: &email, password_hash, role: Role::Owner, awaiting_first_signin: true, at: now };
+        let owner = NewUser { account: Some(&account), email: &email, password_hash, role: Role::Owner, awaiting_first_signin: true, email_verified: true, at: now };
         insert_user(tx, &owner).await?;
         let after = Terms::new(plan, status).to_string();
         let entry = Entry::new(event.provider.as_str(), Some(&account), "account.provisioned", now).target(email.as_str()).change(None, Some(&after));
         audit::record(tx, entry).await?;
         Ok(Some(account))
+    }
+}
+
+impl Engine {
+    /// Attaches an `unmatched` event to an account, as an admin decided with a reason: the
+    /// event's membership or subscription is linked to the account and the event applied,
+    /// in one transaction with an audit entry. Later events for it follow the link.
+    pub async fn attach_billing_event(
+        &self,
+        admin: &str,
+        provider: Provider,
+        event_id: &str,
+        account: &AccountId,
+        reason: &str,
+    ) -> Result<Outcome, EngineError> {
+        let reason = reason.trim();
+        if reason.chars().count() < 3 || reason.chars().count() > 500 {
+            return Err(EngineError::invalid("reason", "say why, in 3 to 500 characters; it goes into the audit log"));
+        }
+        let _one_at_a_time = self.billing_lock().lock().await;
+        let now = self.now();
+        let mut tx = self.db().pool().begin().await?;
+        let row: Option<(String, Option<String>)> = sqlx::query_as("SELECT outcome, body FROM provider_events WHERE provider = $1 AND event_id = $2")
+            .bind(provider.as_str())
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (outcome, body) = row.ok_or(EngineError::NotFound("event"))?;
+        if outcome != Outcome::Unmatched.as_str() {
+            return Err(EngineError::Conflict { field: "event", message: format!("only an unmatched event can be attached; this one was {outcome}") });
+        }
+        let body = body.ok_or(EngineError::Conflict { field: "event", message: "the event's body is no longer kept; ask the provider to resend it".into() })?;
+        let event = match provider {
+            Provider::Whop => parse_whop(body.as_bytes(), event_id, now),
+            Provider::Stripe => parse_stripe(body.as_bytes()),
+        }
+        .map_err(|message| EngineError::Internal(format!("a stored event no longer parses: {message}")))?;
+        let subject = event.subject.clone().ok_or(EngineError::invalid("event", "the event names no membership or subscription to attach"))?;
+        Terms::read(&mut tx, account).await?;
+        sqlx::query(
+            "INSERT INTO billing_links (provider, subject, account_id, last_event_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (provider, subject) DO NOTHING",
+        )
+        .bind(provider.as_str())
+        .bind(&subject)
+        .bind(account.as_str())
+        .bind(event.occurred_at)
+        .execute(&mut *tx)
+        .await?;
+        let linked: String = sqlx::query_scalar("SELECT account_id FROM billing_links WHERE provider = $1 AND subject = $2")
+            .bind(provider.as_str())
+            .bind(&subject)
+            .fetch_one(&mut *tx)
+            .await?;
+        if linked != account.as_str() {
+            return Err(EngineError::Conflict { field: "account", message: format!("{subject} is already linked to another account") });
+        }
+        let (outcome, _, detail) = self.decide_and_apply(&mut tx, &event, now).await?;
+        let detail = format!("attached by {admin} ({reason}): {detail}");
+        sqlx::query("UPDATE provider_events SET outcome = $1, account_id = $2, detail = $3 WHERE provider = $4 AND event_id = $5")
+            .bind(outcome.as_str())
+            .bind(account.as_str())
+            .bind(&detail)
+            .bind(provider.as_str())
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = Entry::new(admin, Some(account), "billing_event.attached", now).target(event_id).change(None, Some(reason));
+        audit::record(&mut tx, entry).await?;
+        tx.commit().await?;
+        self.license_changed(account);
+        tracing::info!(provider = provider.as_str(), event_id, %account, admin, "billing event attached");
+        Ok(outcome)
     }
 }
 

@@ -127,8 +127,15 @@ impl Engine {
     /// pending request.
     pub async fn upgrade_options(&self, account: &AccountId, contact_email: &str) -> Result<UpgradeOptions, EngineError> {
         let info = self.access(account).await?;
+        // Each checkout link carries the account's reference, so the purchase it leads to is
+        // linked to this account and no other, whatever email the buyer types.
+        let reference = self.checkout_ref(account).await?;
+        let mut tiers = self.tiers();
+        for tier in &mut tiers {
+            tier.checkout_url = tier.checkout_url.take().map(|url| crate::billing::checkout_link(&url, &reference));
+        }
         Ok(UpgradeOptions {
-            tiers: self.tiers(),
+            tiers,
             current_tier: info.plan.id.clone(),
             contact_email: contact_email.to_owned(),
             evidence: self.usage_evidence(account).await?,

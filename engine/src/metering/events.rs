@@ -17,12 +17,14 @@ pub const MAX_KEY_LEN: usize = 255;
 /// The largest `properties` object, serialised.
 pub const MAX_PROPERTIES_BYTES: usize = 4096;
 
-/// Who writes usage: an operator's service key (any account, named per event) or a
-/// customer (its own account only).
+/// Who writes usage: an operator's service key (any account, named per event), a
+/// customer (its own account only), or the operator's own code for one account (the CLI,
+/// demo data: [`crate::Engine::record_usage`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     Service,
     Account(AccountId),
+    Operator(AccountId),
 }
 
 /// An event as it arrives, before it is checked; every field is optional here so that a
@@ -129,12 +131,22 @@ impl Engine {
             (Scope::Account(own), None) => own.clone(),
             (Scope::Account(own), Some(Value::String(id))) if id == own.as_str() => own.clone(),
             (Scope::Account(_), Some(_)) => return Err("a customer key writes only to its own account; leave account_id out".into()),
+            (Scope::Operator(own), _) => own.clone(),
         };
         let meter = match raw.meter {
             Some(Value::String(m)) => self.meter_ref(&m).map_err(|e| e.to_string())?,
             Some(_) => return Err("meter must be a string".into()),
             None => return Err("meter is required".into()),
         };
+        // A level (storage, seats in use) is a fact about the operator's side: only the
+        // operator's service key reports it, so a customer cannot lower its own level to
+        // slip under a hard limit. Customers' keys still count usage on counted meters.
+        if meter.aggregation == model::Aggregation::Last && matches!(scope, Scope::Account(_)) {
+            return Err(format!(
+                "`{}` is a level meter: the operator's service key reports levels; a customer key may not set one",
+                meter.key
+            ));
+        }
         let quantity = match raw.quantity {
             Some(Value::Number(n)) => n.as_f64().ok_or("quantity is out of range")?,
             Some(_) => return Err("quantity must be a number".into()),
@@ -169,6 +181,9 @@ impl Engine {
                 return Err(format!("timestamp is more than {} days in the past", window.max_age.num_days()));
             }
         }
+        // A level dated ahead is applied as of its receipt: it never becomes the newest level
+        // before its time comes, so a report that follows it is not discarded as older.
+        let at = if meter.aggregation == model::Aggregation::Last { at.min(now) } else { at };
         let fingerprint = fingerprint(&meter.key, quantity, sent_at, properties.as_ref());
         Ok(EventIn { account, meter, quantity, at, idempotency_key, properties: properties_text, fingerprint })
     }

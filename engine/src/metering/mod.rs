@@ -293,7 +293,7 @@ impl Engine {
             ..Default::default()
         };
         let validated = self
-            .validate_event(&Scope::Account(account.clone()), event, None)
+            .validate_event(&Scope::Operator(account.clone()), event, None)
             .map_err(|message| EngineError::Invalid { field: "event", message })?;
         match self.ledger().ingest(vec![validated]).await?.first() {
             Some(EventOutcome::Accepted) => Ok(Recorded::Accepted),

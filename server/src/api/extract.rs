@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use engine::auth::{KeyPrincipal, KeyRejection, Viewer};
 use engine::AccountId;
-use model::KeyKind;
+use model::{KeyKind, KeyScope, Role};
 
 /// A request authenticated by an API key (`Authorization: Bearer tg_…`).
 #[derive(Debug, Clone)]
@@ -117,5 +117,60 @@ impl FromRequestParts<AppState> for Customer {
         let viewer = parts.extensions.get::<Viewer>().ok_or(ApiError::Key(KeyRejection::Missing))?;
         let account = viewer.account().map_err(ApiError::from)?.clone();
         Ok(Customer { account, actor: viewer.email.clone() })
+    }
+}
+
+/// Who may create and revoke an account's keys: an owner, by session, or a customer key
+/// created with the `manage_keys` scope. A member's session and an ordinary key may only
+/// list them.
+#[derive(Debug, Clone)]
+pub struct KeyManager {
+    pub account: AccountId,
+    /// Who acts, for the audit log: an email or a key id.
+    pub actor: String,
+    /// The kind of the key that calls; `None` for a session.
+    pub key_kind: Option<KeyKind>,
+}
+
+impl FromRequestParts<AppState> for KeyManager {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            let ApiKey(principal) = ApiKey::from_request_parts(parts, state).await?;
+            return match (principal.kind, principal.account) {
+                (KeyKind::Live | KeyKind::Test, Some(account)) if principal.scopes.contains(&KeyScope::ManageKeys) => {
+                    Ok(KeyManager { account, actor: principal.key_id, key_kind: Some(principal.kind) })
+                }
+                (KeyKind::Live | KeyKind::Test, Some(_)) => Err(ApiError::Forbidden(
+                    "this key may not manage keys: an owner can create one with the `manage_keys` scope, or manage keys on the dashboard".into(),
+                )),
+                _ => Err(ApiError::Forbidden("a service key acts for no account of its own; use a customer key".into())),
+            };
+        }
+        let viewer = parts.extensions.get::<Viewer>().ok_or(ApiError::Key(KeyRejection::Missing))?;
+        let account = viewer.account().map_err(ApiError::from)?.clone();
+        if !viewer.role.allows(Role::Owner) {
+            return Err(ApiError::Forbidden("only the account's owners manage its keys; members can list them".into()));
+        }
+        Ok(KeyManager { account, actor: viewer.email.clone(), key_kind: None })
+    }
+}
+
+/// An operator admin, by session: the console's REST counterpart.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub email: String,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let viewer = parts.extensions.get::<Viewer>().ok_or(ApiError::Engine(engine::EngineError::Unauthorized))?;
+        if viewer.role != Role::Admin {
+            return Err(ApiError::Forbidden("only operator admins may do this".into()));
+        }
+        Ok(Admin { email: viewer.email.clone() })
     }
 }

@@ -64,6 +64,7 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
         site_root: dir.path().display().to_string(),
         signup_enabled: true,
         public_url: format!("http://{addr}"),
+        metrics_token: None,
     };
     configure(&mut config);
     let app = router(engine.clone(), &config);
@@ -128,6 +129,14 @@ impl TestApp {
         self.engine.create_key("test", Some(&account), model::KeyKind::Live, &name, None, Utc::now()).await.expect("customer key").plaintext
     }
 
+    /// A live key of an account that may also manage the account's keys.
+    pub async fn manager_key(&self, account: &str) -> String {
+        let name = engine::auth::KeyName::parse("manager").expect("name");
+        let account = engine::AccountId::parse(account).expect("account id");
+        let scopes = [model::KeyScope::ManageKeys];
+        self.engine.create_scoped_key("test", Some(&account), model::KeyKind::Live, &name, None, &scopes, Utc::now()).await.expect("key").plaintext
+    }
+
     /// Adds an account with an active license on `plan`.
     pub async fn account(&self, id: &str, plan: &str) {
         let new = engine::accounts::NewAccount {
@@ -162,6 +171,11 @@ impl TestApp {
             .fetch_one(self.engine.db().pool())
             .await
             .expect("today")
+    }
+
+    /// The status of an entitlement check made with `key` (a service key).
+    pub async fn entitlement_status(&self, key: &str) -> u16 {
+        self.get_with_key(key, "/api/v1/entitlements/exports?account_id=acc_initech").await.status().as_u16()
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -25,7 +25,9 @@ async fn world() -> World {
     let name = KeyName::parse("acme production").expect("name");
     let b = app.engine.create_key("test", Some(&b_account), KeyKind::Live, &name, None, now).await.expect("b key");
     let a_name = KeyName::parse("initech ci").expect("name");
-    let a_key = app.engine.create_key("test", Some(&a_account), KeyKind::Live, &a_name, None, now).await.expect("a key");
+    // A's key may manage keys, so only tenancy stands between it and B's keys.
+    let scopes = [model::KeyScope::ManageKeys];
+    let a_key = app.engine.create_scoped_key("test", Some(&a_account), KeyKind::Live, &a_name, None, &scopes, now).await.expect("a key");
     let a = app.sign_in(OWNER.0, OWNER.1).await;
     World { app, a, a_key: a_key.plaintext, b_key_id: b.key.id.to_string(), b_key: b.plaintext }
 }

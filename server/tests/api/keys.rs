@@ -4,13 +4,34 @@ use crate::helpers::*;
 use chrono::Utc;
 use engine::auth::KeyName;
 use engine::AccountId;
-use model::KeyKind;
+use model::{KeyKind, KeyScope};
 use serde_json::Value;
 
+/// A live key of acc_initech that may manage the account's keys.
 async fn owner_key(app: &TestApp) -> String {
+    scoped_key(app, KeyKind::Live, &[KeyScope::ManageKeys]).await
+}
+
+async fn scoped_key(app: &TestApp, kind: KeyKind, scopes: &[KeyScope]) -> String {
     let account = AccountId::parse("acc_initech").expect("id");
     let name = KeyName::parse("bootstrap").expect("name");
-    app.engine.create_key("test", Some(&account), KeyKind::Live, &name, None, Utc::now()).await.expect("key").plaintext
+    app.engine.create_scoped_key("test", Some(&account), kind, &name, None, scopes, Utc::now()).await.expect("key").plaintext
+}
+
+async fn create_with(app: &TestApp, auth: Auth<'_>, body: Value) -> (u16, Value) {
+    let request = app.client.post(format!("{}/api/v1/user/keys", app.base)).json(&body);
+    let request = match auth {
+        Auth::Key(key) => request.bearer_auth(key),
+        Auth::Session(session) => request.header("Cookie", &session.cookie).header("Origin", &app.base),
+    };
+    let response = request.send().await.expect("create");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+enum Auth<'a> {
+    Key(&'a str),
+    Session(&'a Session),
 }
 
 #[tokio::test]
@@ -127,7 +148,7 @@ async fn bad_key_requests_get_the_error_envelope_and_change_nothing() {
 async fn a_malformed_id_in_a_path_or_a_form_is_refused_at_the_edge_naming_the_field() {
     let app = spawn_app().await;
     app.seed_demo().await;
-    let key = app.customer_key("acc_initech").await;
+    let key = app.manager_key("acc_initech").await;
     let service = app.service_key().await;
     let refused = app.client.delete(format!("{}/api/v1/user/keys/a%20b'%3B--", app.base)).bearer_auth(&key).send().await.expect("r");
     let (status, code, message) = error_code(refused).await;
@@ -147,4 +168,69 @@ async fn a_malformed_id_in_a_path_or_a_form_is_refused_at_the_edge_naming_the_fi
     assert_eq!(response.status(), 400, "a malformed id is a malformed request");
     let body = response.text().await.expect("body");
     assert!(body.contains("key_id"), "{body}");
+}
+
+#[tokio::test]
+async fn only_owners_and_keys_with_the_manage_scope_manage_keys_and_a_test_key_never_mints_a_live_one() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let live = serde_json::json!({ "name": "minted", "environment": "live" });
+    let member = app.sign_in(MEMBER.0, MEMBER.1).await;
+    let (status, body) = create_with(&app, Auth::Session(&member), live.clone()).await;
+    assert_eq!(status, 403, "a member's session: {body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("owners")), "{body}");
+    let owner = app.sign_in(OWNER.0, OWNER.1).await;
+    assert_eq!(create_with(&app, Auth::Session(&owner), live.clone()).await.0, 201, "an owner's session");
+
+    let plain = app.customer_key("acc_initech").await;
+    let (status, body) = create_with(&app, Auth::Key(&plain), live.clone()).await;
+    assert_eq!(status, 403, "a key without the scope: {body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("manage_keys")), "{body}");
+    assert_eq!(app.get_with_key(&plain, "/api/v1/user/keys").await.status(), 200, "any key of the account may list");
+
+    let test_manager = scoped_key(&app, KeyKind::Test, &[KeyScope::ManageKeys]).await;
+    let (status, body) = create_with(&app, Auth::Key(&test_manager), live).await;
+    assert_eq!(status, 403, "a test key asks for a live key: {body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("test key creates only test keys")), "{body}");
+    let (status, body) = create_with(&app, Auth::Key(&test_manager), serde_json::json!({ "name": "t", "environment": "test" })).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["plaintext"].as_str().is_some_and(|p| p.starts_with("tg_test_")), "{body}");
+
+    // Revocation follows the same rule.
+    let id = body["key"]["id"].as_str().expect("id").to_owned();
+    let by_member = app.client.delete(format!("{}/api/v1/user/keys/{id}", app.base)).header("Cookie", &member.cookie).header("Origin", &app.base).send().await.expect("r");
+    assert_eq!(by_member.status(), 403);
+    let by_plain = app.client.delete(format!("{}/api/v1/user/keys/{id}", app.base)).bearer_auth(&plain).send().await.expect("r");
+    assert_eq!(by_plain.status(), 403);
+    let by_manager = app.client.delete(format!("{}/api/v1/user/keys/{id}", app.base)).bearer_auth(&test_manager).send().await.expect("r");
+    assert_eq!(by_manager.status(), 200);
+}
+
+#[tokio::test]
+async fn admins_list_and_revoke_service_keys_and_nobody_else_may() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let service = app.service_key().await;
+    let admin = app.sign_in(ADMIN.0, ADMIN.1).await;
+    let owner = app.sign_in(OWNER.0, OWNER.1).await;
+    let listed: Value = app.json_as(&admin, "/api/v1/admin/service-keys").await;
+    let id = listed[0]["id"].as_str().expect("a service key").to_owned();
+    assert!(!listed.to_string().contains(&service[8..]), "never the key itself");
+    assert_eq!(app.get_as(&owner, "/api/v1/admin/service-keys").await.status(), 403);
+    assert_eq!(app.get("/api/v1/admin/service-keys").await.status(), 401);
+    assert_eq!(app.get_with_key(&service, "/api/v1/admin/service-keys").await.status(), 401, "a service key is not an admin");
+    let url = format!("{}/api/v1/admin/service-keys/{id}", app.base);
+    let refused = app.client.delete(&url).header("Cookie", &owner.cookie).header("Origin", &app.base).send().await.expect("r");
+    assert_eq!(refused.status(), 403);
+    let ok = app.entitlement_status(&service).await;
+    assert_eq!(ok, 200, "the service key works before");
+    let revoked = app.client.delete(&url).header("Cookie", &admin.cookie).header("Origin", &app.base).send().await.expect("r");
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(app.entitlement_status(&service).await, 401, "and not after");
+    let audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'service_key.revoked' AND target = $1")
+        .bind(&id)
+        .fetch_one(app.engine.db().pool())
+        .await
+        .expect("audit");
+    assert_eq!(audit, 1);
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod dashboard;
+mod hardening;
 mod helpers;
 mod isolation;
 mod keys;

@@ -125,7 +125,8 @@ async fn verify_explains_every_refusal_with_its_code() {
     // Revoked: the very next verify says so.
     let keys: Vec<Value> = app.get_with_key(&initech, "/api/v1/user/keys").await.json().await.expect("keys");
     let id = keys[0]["id"].as_str().expect("id").to_owned();
-    let revoked = app.client.delete(format!("{}/api/v1/user/keys/{id}", app.base)).bearer_auth(&initech).send().await.expect("revoke");
+    let manager = app.manager_key("acc_initech").await;
+    let revoked = app.client.delete(format!("{}/api/v1/user/keys/{id}", app.base)).bearer_auth(&manager).send().await.expect("revoke");
     assert_eq!(revoked.status(), 200);
     assert_eq!(verify(initech, json!({})).await["code"], "REVOKED");
 }
@@ -584,4 +585,30 @@ async fn metrics_count_requests_decisions_events_and_batches() {
     ] {
         assert!(text.contains(needle), "{needle} missing from /metrics:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn a_level_dated_ahead_cannot_hide_later_reports_and_customers_cannot_set_levels() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let service = app.service_key().await;
+    let now = Utc::now();
+    let level = |key: &str, quantity: f64, at: chrono::DateTime<Utc>| {
+        json!({ "idempotency_key": key, "account_id": "acc_acme", "meter": "memories", "quantity": quantity, "timestamp": at.to_rfc3339() })
+    };
+    assert_eq!(app.post_json(&service, "/api/v1/usage", &level("l1", 80.0, now)).await.status(), 200);
+    // The attack: a zero dated almost five minutes ahead, then the real level a second later.
+    assert_eq!(app.post_json(&service, "/api/v1/usage", &level("l2", 0.0, now + chrono::Duration::seconds(299))).await.status(), 200);
+    assert_eq!(app.post_json(&service, "/api/v1/usage", &level("l3", 90.0, now + chrono::Duration::seconds(1))).await.status(), 200);
+    assert_eq!(app.today("acc_acme", "memories").await, 90.0, "the report after the future-dated zero is the level");
+
+    let customer = app.customer_key("acc_acme").await;
+    let own = json!({ "idempotency_key": "c1", "meter": "memories", "quantity": 0 });
+    let refused = app.post_json(&customer, "/api/v1/usage", &own).await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.expect("json");
+    assert!(body["results"][0]["reason"].as_str().is_some_and(|r| r.contains("level meter")), "{body}");
+    assert_eq!(app.today("acc_acme", "memories").await, 90.0, "a customer key cannot lower its level");
+    let counted = json!({ "idempotency_key": "c2", "meter": "api_calls", "quantity": 1 });
+    assert_eq!(app.post_json(&customer, "/api/v1/usage", &counted).await.status(), 200, "customers still count usage");
 }

@@ -435,12 +435,17 @@ async fn ended_subscriptions_are_cancelled_or_expired_and_a_link_expires_unused(
     let (token, expires) = app.engine.issue_signin_link("test", &user).await.expect("link");
     assert_eq!(expires, clock.now() + chrono::Duration::hours(72));
     clock.advance(chrono::Duration::hours(73));
-    let err = app.engine.redeem_signin_link(&token, "a-good-password").await.expect_err("expired");
+    let err = app.engine.redeem_signin_link(&token, "a-good-password", None).await.expect_err("expired");
     assert!(err.to_string().contains("not valid any more"), "{err}");
     // A new link replaces it and works.
     let (token, _) = app.engine.issue_signin_link("test", &user).await.expect("link");
-    let redeemed = app.engine.redeem_signin_link(&token, "a-good-password").await.expect("works");
+    let redeemed = app.engine.redeem_signin_link(&token, "a-good-password", None).await.expect("works");
     assert!(redeemed.first_key.is_some(), "the first key is handed over with the first sign-in");
+    // A later link (the owner lost the password) ends every session the user had.
+    let (token, _) = app.engine.issue_signin_link("test", &user).await.expect("link");
+    let again = app.engine.redeem_signin_link(&token, "another-good-password", None).await.expect("works");
+    assert!(app.engine.session(&redeemed.session, clock.now()).await.expect("lookup").is_none(), "the earlier session ended");
+    assert!(app.engine.session(&again.session, clock.now()).await.expect("lookup").is_some());
     assert!(app.engine.awaiting_first_signin().await.expect("list").iter().all(|w| w.email != "late@example.com"));
 
     // Raw bodies are dropped after the retention period; the events and outcomes stay.
@@ -449,4 +454,122 @@ async fn ended_subscriptions_are_cancelled_or_expired_and_a_link_expires_unused(
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_events WHERE body IS NOT NULL").fetch_one(app.engine.db().pool()).await.expect("n");
     assert_eq!(kept, 0);
     assert_eq!(app.count("provider_events").await, 3);
+}
+
+#[tokio::test]
+async fn a_buyers_name_loses_its_control_characters_before_it_is_stored() {
+    let app = app().await;
+    let now = Utc::now();
+    let body = membership("evt_esc", "membership.activated", now, "esc@example.com", "plan_demo_pro")
+        .replace("Ada Lovelace", "Ada\\u001b[31m Evil\\nCorp\\u0007");
+    assert_eq!(outcome(send_whop(&app, &body, "msg_esc", now.timestamp()).await).await, (200, "provisioned".into()));
+    let name: String = sqlx::query_scalar("SELECT a.name FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email = 'esc@example.com'")
+        .fetch_one(app.engine.db().pool())
+        .await
+        .expect("account");
+    assert!(!name.chars().any(char::is_control), "{name:?}");
+    assert_eq!(name, "Ada[31m EvilCorp");
+}
+
+/// A subscription event; `customer.subscription.deleted` is `canceled`, anything else `active`.
+fn stripe_subscription(event_id: &str, kind: &str, created: i64, email: &str, sub: &str, price: &str, reference: Option<&str>) -> String {
+    let status = if kind == "customer.subscription.deleted" { "canceled" } else { "active" };
+    let mut object = json!({ "id": sub, "status": status, "items": { "data": [{ "price": { "id": price } }] }, "metadata": { "email": email } });
+    if let Some(reference) = reference {
+        object["metadata"]["tollgate_ref"] = json!(reference);
+    }
+    json!({ "id": event_id, "type": kind, "created": created, "data": { "object": object } }).to_string()
+}
+
+async fn plan_of(app: &TestApp, account: &engine::AccountId) -> (String, String) {
+    sqlx::query_as("SELECT plan_id, status FROM licenses WHERE account_id = $1").bind(account.as_str()).fetch_one(app.engine.db().pool()).await.expect("license")
+}
+
+#[tokio::test]
+async fn a_stranger_who_signs_up_with_a_customers_email_receives_nothing_they_pay_for() {
+    let app = app().await;
+    let t = Utc::now().timestamp();
+    // The attacker signs up as BigCo's billing address; nobody proved they own it.
+    let (_, attacker) = app.engine.sign_up("billing@bigco.example", "attacker password", "Not BigCo", None, Utc::now()).await.expect("sign up");
+    let attacker = attacker.account.expect("account");
+    // BigCo pays for Pro with that email: the subscription is not handed to the attacker.
+    let paid = stripe_subscription("evt_big", "customer.subscription.created", t, "billing@bigco.example", "sub_big", "price_demo_pro", None);
+    assert_eq!(outcome(send_stripe(&app, &paid, t).await).await, (200, "unmatched".into()));
+    assert_eq!(plan_of(&app, &attacker).await, ("free".into(), "active".into()));
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'billing@bigco.example'").fetch_one(app.engine.db().pool()).await.expect("n");
+    assert_eq!(accounts, 1, "nothing was provisioned either");
+    let detail: String = sqlx::query_scalar("SELECT detail FROM provider_events WHERE event_id = 'evt_big'").fetch_one(app.engine.db().pool()).await.expect("detail");
+    assert!(detail.contains("has not proved"), "{detail}");
+
+    // An admin attaches it to the right account, with a reason, and it applies there.
+    let bigco = engine::AccountId::parse("acc_acme").expect("id");
+    let applied = app.engine.attach_billing_event("admin@tollgate.example", engine::billing::Provider::Stripe, "evt_big", &bigco, "BigCo's finance team confirmed by phone").await.expect("attach");
+    assert_eq!(applied.as_str(), "applied");
+    assert_eq!(plan_of(&app, &bigco).await, ("pro".into(), "active".into()));
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'billing_event.attached' AND target = 'evt_big'").fetch_one(app.engine.db().pool()).await.expect("n");
+    assert_eq!(audited, 1);
+    // Later events for that subscription follow the link.
+    let ended = stripe_subscription("evt_big2", "customer.subscription.deleted", t + 5, "billing@bigco.example", "sub_big", "price_demo_pro", None);
+    assert_eq!(outcome(send_stripe(&app, &ended, t + 5).await).await, (200, "applied".into()));
+    assert_eq!(plan_of(&app, &bigco).await.0, "free");
+    assert_eq!(plan_of(&app, &attacker).await.0, "free", "the attacker never had it");
+}
+
+#[tokio::test]
+async fn buying_with_a_victims_email_and_cancelling_cannot_downgrade_the_victim() {
+    let app = app().await;
+    let t = Utc::now().timestamp();
+    let (_, victim) = app.engine.sign_up("victim@example.com", "victim password", "Victim Co", None, Utc::now()).await.expect("sign up");
+    let victim = victim.account.expect("account");
+    let reference = app.engine.checkout_ref(&victim).await.expect("reference");
+    // The victim buys Pro through their own checkout link, which carries their reference.
+    let bought = stripe_subscription("evt_v1", "customer.subscription.created", t, "victim@example.com", "sub_victim", "price_demo_pro", Some(&reference));
+    assert_eq!(outcome(send_stripe(&app, &bought, t).await).await, (200, "applied".into()));
+    assert_eq!(plan_of(&app, &victim).await, ("pro".into(), "active".into()));
+    // The attacker buys the cheapest plan with the victim's email, then cancels it.
+    let cheap = stripe_subscription("evt_a1", "customer.subscription.created", t + 1, "victim@example.com", "sub_attack", "price_demo_starter", None);
+    assert_eq!(outcome(send_stripe(&app, &cheap, t + 1).await).await, (200, "unmatched".into()));
+    let cancel = stripe_subscription("evt_a2", "customer.subscription.deleted", t + 2, "victim@example.com", "sub_attack", "price_demo_starter", None);
+    assert_eq!(outcome(send_stripe(&app, &cancel, t + 2).await).await.1, "unmatched");
+    assert_eq!(plan_of(&app, &victim).await, ("pro".into(), "active".into()), "the victim keeps what they pay for");
+    // A reference nobody was given links to nothing.
+    let forged = stripe_subscription("evt_f", "customer.subscription.created", t + 3, "x@example.com", "sub_f", "price_demo_pro", Some("ref_guessed"));
+    assert_eq!(outcome(send_stripe(&app, &forged, t + 3).await).await.1, "unmatched");
+}
+
+#[tokio::test]
+async fn a_verified_email_still_matches_and_one_ended_subscription_leaves_another_paid_plan() {
+    let app = app().await;
+    let t = Utc::now().timestamp();
+    // owner@acme.example was added by the operator (demo data): a verified email.
+    let acme = engine::AccountId::parse("acc_acme").expect("id");
+    let first = stripe_subscription("evt_m1", "customer.subscription.created", t, "owner@acme.example", "sub_one", "price_demo_pro", None);
+    assert_eq!(outcome(send_stripe(&app, &first, t).await).await, (200, "applied".into()));
+    let second = stripe_subscription("evt_m2", "customer.subscription.created", t + 1, "owner@acme.example", "sub_two", "price_demo_pro", None);
+    assert_eq!(outcome(send_stripe(&app, &second, t + 1).await).await, (200, "applied".into()));
+    // One of the two ends, another fails: the other still pays for Pro.
+    let ended = stripe_subscription("evt_m3", "customer.subscription.deleted", t + 2, "owner@acme.example", "sub_one", "price_demo_pro", None);
+    assert_eq!(outcome(send_stripe(&app, &ended, t + 2).await).await, (200, "applied".into()));
+    assert_eq!(plan_of(&app, &acme).await, ("pro".into(), "active".into()));
+    // When the last one ends too, the account goes back to the entry plan.
+    let last = stripe_subscription("evt_m4", "customer.subscription.deleted", t + 3, "owner@acme.example", "sub_two", "price_demo_pro", None);
+    assert_eq!(outcome(send_stripe(&app, &last, t + 3).await).await, (200, "applied".into()));
+    assert_eq!(plan_of(&app, &acme).await.0, "free");
+}
+
+#[tokio::test]
+async fn a_test_mode_stripe_event_never_changes_a_live_license() {
+    let app = app().await;
+    let t = Utc::now().timestamp();
+    let hooli = engine::AccountId::parse("acc_hooli").expect("id");
+    let body = stripe_subscription("evt_test", "customer.subscription.created", t, "owner@hooli.example", "sub_test", "price_demo_pro", None)
+        .replacen('{', "{\"livemode\":false,", 1);
+    assert_eq!(outcome(send_stripe(&app, &body, t).await).await, (200, "ignored".into()));
+    assert_eq!(plan_of(&app, &hooli).await.0, "free", "a test-mode purchase on a live deployment");
+    let detail: String = sqlx::query_scalar("SELECT detail FROM provider_events WHERE event_id = 'evt_test'").fetch_one(app.engine.db().pool()).await.expect("detail");
+    assert!(detail.contains("test-mode"), "{detail}");
+    let live = stripe_subscription("evt_live", "customer.subscription.created", t, "owner@hooli.example", "sub_live", "price_demo_pro", None)
+        .replacen('{', "{\"livemode\":true,", 1);
+    assert_eq!(outcome(send_stripe(&app, &live, t).await).await, (200, "applied".into()));
+    assert_eq!(plan_of(&app, &hooli).await.0, "pro");
 }
