@@ -107,11 +107,18 @@ async fn whop(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     if let Err(err) = verified {
         return refused(Provider::Whop, &err);
     }
-    // Legacy events may carry no id: the delivery id, or a digest of the signed body, stands in.
-    let fallback = header(&headers, "webhook-id").map(str::to_owned).unwrap_or_else(|| {
+    // Legacy events may carry no id. The stand-in must be covered by the signature: a
+    // Standard Webhooks `webhook-id` is (it is part of what is signed); for a legacy
+    // delivery only the body is, so its digest stands in, and a replay of the same signed
+    // body with a new, unsigned `webhook-id` header is still the same event.
+    let body_digest = || {
         use sha2::{Digest, Sha256};
         format!("body_{}", hex::encode(Sha256::digest(&body)))
-    });
+    };
+    let fallback = match legacy {
+        Some(_) => body_digest(),
+        None => header(&headers, "webhook-id").map_or_else(body_digest, str::to_owned),
+    };
     let parsed = billing::parse_whop(&body, &fallback, state.engine.now());
     apply(&state, Provider::Whop, parsed, &body).await
 }

@@ -256,17 +256,19 @@ async fn legacy_whop_signatures_work_and_an_unconfigured_provider_says_so() {
     .to_string();
     let ts = now.timestamp();
     let sig = hex_of(&hmac(WHOP_SECRET.as_bytes(), format!("{ts}.{body}").as_bytes()));
-    let response = app
-        .client
-        .post(format!("{}/api/webhooks/whop", app.base))
-        .header("x-whop-signature", format!("t={ts},v1={sig}"))
-        .body(body)
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(outcome(response).await, (200, "provisioned".into()));
+    let send = |delivery: &'static str| {
+        app.client
+            .post(format!("{}/api/webhooks/whop", app.base))
+            .header("x-whop-signature", format!("t={ts},v1={sig}"))
+            .header("webhook-id", delivery)
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(outcome(send("msg_first").await.expect("send")).await, (200, "provisioned".into()));
     let (_, plan, _) = license_of_email(&app, "legacy@example.com").await.expect("account");
     assert_eq!(plan, "starter");
+    // A replay of the signed body with a new (unsigned) delivery id is the same event.
+    assert_eq!(outcome(send("msg_replayed").await.expect("send")).await, (200, "duplicate".into()));
 
     let bare = spawn_app().await;
     let response = bare.client.post(format!("{}/api/webhooks/stripe", bare.base)).body("{}").send().await.expect("send");
