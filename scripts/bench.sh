@@ -72,14 +72,15 @@ run "GET /api/v1/users/me/usage (customer key)" -t1 -c32 -d"$duration" --latency
 run "GET /api/v1/users/me/usage (session cookie)" -t1 -c32 -d"$duration" --latency -H "Cookie: $cookie" "$base/api/v1/users/me/usage"
 run "GET /healthz (baseline: no auth, no database)" -t1 -c32 -d"$duration" --latency "$base/healthz"
 
-# Sign-in: argon2id (m=19 MiB, t=2, p=1) dominates. Two connections: one per core.
+# Sign-in: argon2id (m=19 MiB, t=2, p=1) dominates. One connection: one sign-in per email
+# is checked at a time, so a second connection with the same email would measure refusals.
 cat > "$target_dir/signin.lua" <<LUA
 wrk.method = "POST"
 wrk.body = "email=bench%40example.com&password=bench%20password"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Origin"] = "$base"
 LUA
-run "POST sign-in (argon2id m=19 MiB, t=2, p=1)" -t1 -c2 -d"$duration" --latency -s "$target_dir/signin.lua" "$base/api/session/sign_in"
+run "POST sign-in (argon2id m=19 MiB, t=2, p=1)" -t1 -c1 -d"$duration" --latency -s "$target_dir/signin.lua" "$base/api/session/sign_in"
 
 # ---- the metering hot path ----
 cat > "$target_dir/verify.lua" <<LUA
