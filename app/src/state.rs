@@ -36,6 +36,28 @@ pub struct Shared {
     pub signup_enabled: bool,
     /// Mark the session cookie `Secure` (the site is served over TLS).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (`TOLLGATE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Shared {
+    /// The client's address for per-address throttles: the connection's peer, or, when the
+    /// peer is a trusted proxy, the nearest address in `X-Forwarded-For` that is not one
+    /// (the proxies append; everything left of the first untrusted hop could be forged).
+    pub fn client_address(&self, peer: std::net::IpAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+        let trusted = |ip: &std::net::IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let hops: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|hop| hop.trim().parse().ok())
+            .collect();
+        hops.into_iter().rev().find(|hop| !trusted(hop)).unwrap_or(peer)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

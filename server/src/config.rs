@@ -50,7 +50,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// The settings a TOML file may hold, and the environment variable each one stands for.
-pub const FILE_SETTINGS: [(&str, &str); 16] = [
+pub const FILE_SETTINGS: [(&str, &str); 17] = [
     ("addr", "TOLLGATE_ADDR"),
     ("database_url", "TOLLGATE_DATABASE_URL"),
     ("catalog", "TOLLGATE_CATALOG"),
@@ -67,6 +67,7 @@ pub const FILE_SETTINGS: [(&str, &str); 16] = [
     ("site_root", "LEPTOS_SITE_ROOT"),
     ("metrics_token", "TOLLGATE_METRICS_TOKEN"),
     ("stripe_mode", "TOLLGATE_STRIPE_MODE"),
+    ("trusted_proxies", "TOLLGATE_TRUSTED_PROXIES"),
 ];
 
 /// The environment a TOML settings file stands for: `(variable, value)` per setting.
@@ -304,6 +305,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TOLLGATE_STRIPE_MODE", value_enum, default_value_t = StripeMode::Live)]
     pub stripe_mode: StripeMode,
 
+    /// Proxies in front of Tollgate (TLS termination), as comma-separated CIDRs, e.g.
+    /// `10.0.0.0/8,127.0.0.1/32`. Their `X-Forwarded-For` names the client for the
+    /// per-address throttles; nobody else's is believed.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// A bearer token `/metrics` requires; without one `/metrics` is open to whoever can
     /// reach the listen address (loopback by default).
     #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
@@ -337,6 +344,14 @@ impl ServeArgs {
             ..engine::EngineConfig::default()
         }
     }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`127.0.0.1`, as `/32` or `/128`).
+fn parse_cidr(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{raw}` is not a CIDR such as 10.0.0.0/8 or an address such as 127.0.0.1"))
 }
 
 /// `a,b` -> `["a", "b"]`, ignoring blanks.
@@ -392,6 +407,16 @@ mod tests {
         assert!(format!("{unknown:#}").contains("unknown setting `adress`; the settings are: addr,"), "{unknown:#}");
         assert!(file_settings("addr = [1]").is_err());
         assert!(file_settings("addr = ").is_err(), "not TOML");
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses() {
+        let args = Cli::try_parse_from(["tollgate", "serve", "--trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1"]).expect("parse");
+        let Command::Serve(serve) = args.command else { panic!("serve") };
+        let shown: Vec<String> = serve.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        let bad = Cli::try_parse_from(["tollgate", "serve", "--trusted-proxies", "10.0.0.0/33"]).expect_err("not a CIDR");
+        assert!(bad.to_string().contains("is not a CIDR"), "{bad}");
     }
 
     #[test]

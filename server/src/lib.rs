@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub public_url: String,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (for per-address throttles).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The whole application: SSR pages, server functions, REST API, health, static files.
@@ -63,6 +65,7 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         leptos_options: leptos_options.clone(),
         signup_enabled: config.signup_enabled,
         secure_cookies: config.public_url.starts_with("https://"),
+        trusted_proxies: config.trusted_proxies.clone(),
     });
     let origins = web::AllowedOrigins::new(&config.public_url);
     let routes = generate_route_list(app::App);
@@ -170,6 +173,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         signup_enabled: args.signup,
         public_url,
         metrics_token: args.metrics_token.as_ref().map(|t| t.expose().to_owned()),
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let shutdown = shutdown_signal();
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);

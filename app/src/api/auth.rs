@@ -5,7 +5,13 @@ use model::SessionUser;
 /// The client's address, for the per-address throttles.
 #[cfg(feature = "ssr")]
 async fn client_address() -> Option<std::net::IpAddr> {
-    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip())
+    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok()?.0.ip();
+    let state = crate::state::AppState::get().ok()?;
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+    Some(match parts {
+        Some(parts) => state.client_address(peer, &parts.headers),
+        None => peer,
+    })
 }
 
 /// Only same-site paths, so `next` cannot send anyone elsewhere. Browsers drop tabs and

@@ -50,3 +50,35 @@ async fn an_admin_cannot_issue_a_sign_in_link_for_another_admin() {
     let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signin_links").fetch_one(app.engine.db().pool()).await.expect("links");
     assert_eq!(links, 0);
 }
+
+/// Wrong-password sign-ins, each for a different email (so only the per-address limit
+/// counts), sent as if through a proxy for `client`; returns the last status.
+async fn failures_from(app: &TestApp, client: &str, count: usize, tag: &str) -> u16 {
+    let mut last = 0;
+    for i in 0..count {
+        let response = app
+            .client
+            .post(format!("{}/api/session/sign_in", app.base))
+            .header("Origin", &app.base)
+            .header("X-Forwarded-For", format!("198.18.0.1, {client}"))
+            .form(&[("email", format!("{tag}{i}@example.com")), ("password", "wrong password".into())])
+            .send()
+            .await
+            .expect("sign in");
+        last = response.status().as_u16();
+    }
+    last
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own_and_forged_headers_are_ignored() {
+    let proxied = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")]).await;
+    assert_eq!(failures_from(&proxied, "203.0.113.7", 20, "a").await, 401, "twenty failures are allowed");
+    assert_eq!(failures_from(&proxied, "203.0.113.7", 1, "b").await, 429, "the attacker's address is now blocked");
+    assert_eq!(failures_from(&proxied, "198.51.100.9", 1, "c").await, 401, "another client behind the proxy is not");
+
+    // Without a trusted proxy the header is not believed: every request is the peer's.
+    let direct = spawn_app().await;
+    assert_eq!(failures_from(&direct, "203.0.113.7", 20, "a").await, 401);
+    assert_eq!(failures_from(&direct, "198.51.100.9", 1, "c").await, 429, "a forged X-Forwarded-For does not dodge the limit");
+}

@@ -65,6 +65,7 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
         signup_enabled: true,
         public_url: format!("http://{addr}"),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
     };
     configure(&mut config);
     let app = router(engine.clone(), &config);
