@@ -122,12 +122,16 @@ async fn form_error_redirect(request: axum::extract::Request, next: axum::middle
 /// program reads the answer.
 async fn api_envelope_for_unrouted(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::http::{header, StatusCode};
-    let api = request.uri().path().starts_with("/api/");
+    // Every request passes here: pages and non-API routes go straight through, and the
+    // path and method are kept only for API requests.
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    if !api || json {
+    if json {
         return response;
     }
     match response.status() {
