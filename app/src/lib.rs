@@ -31,6 +31,8 @@ pub fn preloaded<T: Clone + Send + Sync + 'static>() -> Option<T> {
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -47,6 +49,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's `Content-Security-Policy`. Scripts run only from the site itself or with this
+/// response's nonce (Leptos puts it on the hydration script), WebAssembly may compile, and
+/// nothing else loads from anywhere else. Styles allow inline `style` attributes: the meters'
+/// widths are server-rendered `style="width: …"` and ECharts' tooltips are HTML with inline
+/// styles; a style cannot run code, so this costs no script injection.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use axum::http::{header, HeaderValue};
+    let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else { return };
+    let nonce = leptos::nonce::use_nonce().map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

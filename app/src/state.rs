@@ -6,8 +6,12 @@ use engine::auth::Viewer;
 use engine::Engine;
 use leptos::prelude::LeptosOptions;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http (a local or test deployment).
 pub const SESSION_COOKIE: &str = "tg_session";
+/// Its name over https: the `__Host-` prefix makes the browser refuse it unless it is
+/// `Secure`, set by this host (no `Domain`) for `Path=/`, so a sibling subdomain cannot
+/// plant or shadow a session.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-tg_session";
 
 /// Shared by SSR, server functions and the REST handlers. Every middleware and extractor
 /// clones it, so it is one `Arc` (measured: cloning and dropping the fields one by one was
@@ -75,17 +79,30 @@ impl AppState {
         })
     }
 
+    /// The session cookie's name for this deployment.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
     /// `Set-Cookie` for a new session.
     pub fn session_cookie(&self, token: &engine::auth::SessionToken) -> String {
         let max_age = self.engine.session_config().absolute.num_seconds();
-        let secure = if self.secure_cookies { "; Secure" } else { "" };
-        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", token.expose())
+        self.cookie(token.expose(), max_age)
     }
 
     /// `Set-Cookie` that removes the session cookie.
     pub fn cleared_cookie(&self) -> String {
+        self.cookie("", 0)
+    }
+
+    fn cookie(&self, value: &str, max_age: i64) -> String {
+        let name = self.session_cookie_name();
         let secure = if self.secure_cookies { "; Secure" } else { "" };
-        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
     }
 }
 

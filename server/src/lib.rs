@@ -73,7 +73,7 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
 
     let context_state = state.clone();
     metrics::handle();
-    Router::new()
+    let router = Router::new()
         .merge(api::router(&state))
         .route("/metrics", axum::routing::get(metrics::render).layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(config.metrics_token.clone()),
@@ -96,7 +96,8 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(form_error_redirect))
         .layer(axum::middleware::from_fn(api_envelope_for_unrouted))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::session_layer))
-        .layer(axum::middleware::from_fn_with_state(origins, web::csrf_layer))
+        .layer(axum::middleware::from_fn_with_state(origins, web::csrf_layer));
+    web::headers::apply(router, config.public_url.starts_with("https://"))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

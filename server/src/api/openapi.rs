@@ -13,6 +13,9 @@ use utoipa::openapi::OpenApi;
         title = "Tollgate API",
         description = "Plans, quotas, rate limits and entitlements for the operator's backend.\n\nAuthenticate with `Authorization: Bearer <key>`: a service key (`tg_svc_…`) acts for any account, named in the request; a customer key (`tg_live_…`, `tg_test_…`) acts for its own account only. Errors are `{\"error\": {\"code\", \"message\"}}`.",
     ),
+    // The typed ids name themselves in the operations' parameters; registered here so that
+    // every `$ref` resolves.
+    components(schemas(model::AccountId, model::KeyId, model::GrantId, model::UserId, model::RequestId)),
     tags(
         (name = "metering", description = "The hot path: verify, ingest, consume, entitlements"),
         (name = "grants", description = "Overrides on top of a plan"),
@@ -38,8 +41,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(doc: OpenApi) -> Router<S> {
     let json = serde_json::to_value(&doc).unwrap_or_default();
     Router::new()
         .route("/api/openapi.json", get(move || std::future::ready(Json(json.clone()))))
-        .route("/api/docs", get(|| async { Html(DOCS_PAGE) }))
+        .route("/api/docs", get(|| async { ([(axum::http::header::CONTENT_SECURITY_POLICY, DOCS_POLICY)], Html(DOCS_PAGE)) }))
 }
+
+/// The docs page runs only the site's own scripts; Swagger UI styles elements inline and
+/// draws its icons from `data:` URLs.
+const DOCS_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const DOCS_PAGE: &str = r#"<!doctype html>
 <html lang="en">

@@ -1,11 +1,11 @@
-//! The browser session: the `tg_session` cookie is resolved once per request and the
+//! The browser session: the session cookie (`tg_session`, `__Host-tg_session` over https) is resolved once per request and the
 //! [`Viewer`] put in the request's extensions, where pages, server functions and REST
 //! handlers read it. Private pages (by the page table, [`app::pages`]) send signed-out
 //! visitors to `/signin`, and what a page shows is loaded before it renders.
 
 use crate::error::ApiError;
 use app::pages::{self, Access};
-use app::state::{AppState, SESSION_COOKIE};
+use app::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use engine::auth::SessionToken;
 
-fn session_token(parts: &Parts) -> Option<SessionToken> {
+fn session_token(parts: &Parts, name: &str) -> Option<SessionToken> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -21,7 +21,7 @@ fn session_token(parts: &Parts) -> Option<SessionToken> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .and_then(|(_, value)| SessionToken::from_cookie(value))
 }
 
@@ -32,7 +32,7 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let viewer = match session_token(&parts) {
+    let viewer = match session_token(&parts, state.session_cookie_name()) {
         Some(token) => match state.engine.session(&token, state.engine.now()).await {
             Ok(viewer) => viewer,
             Err(err) => {

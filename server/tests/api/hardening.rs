@@ -1,5 +1,6 @@
 //! Hardening at the HTTP edge: unrouted API paths answer JSON, `/metrics` can require a
-//! token, and an admin cannot mint a sign-in link for another admin.
+//! token, an admin cannot mint a sign-in link for another admin, every response carries the
+//! security headers, and over https the session cookie is `__Host-`.
 
 use crate::helpers::*;
 use reqwest::header::{ALLOW, CONTENT_TYPE};
@@ -81,4 +82,83 @@ async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own_and_forged_h
     let direct = spawn_app().await;
     assert_eq!(failures_from(&direct, "203.0.113.7", 20, "a").await, 401);
     assert_eq!(failures_from(&direct, "198.51.100.9", 1, "c").await, 429, "a forged X-Forwarded-For does not dodge the limit");
+}
+
+/// The `nonce="…"` of every `<script>` in a page (None for a script without one).
+fn script_nonces(html: &str) -> Vec<Option<String>> {
+    html.match_indices("<script")
+        .map(|(at, _)| {
+            let tag = &html[at..at + html[at..].find('>').expect("a closed tag")];
+            tag.split_once("nonce=\"").map(|(_, rest)| rest[..rest.find('"').expect("quoted")].to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_page_carries_a_nonce_policy_and_inline_scripts_carry_its_nonce() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let owner = app.sign_in(OWNER.0, OWNER.1).await;
+    let mut nonces = std::collections::HashSet::new();
+    for (path, signed_in) in [("/signin", false), ("/plans", false), ("/dashboard", true), ("/keys", true), ("/no-such-page", false)] {
+        let response = if signed_in { app.get_as(&owner, path).await } else { app.get(path).await };
+        assert!(matches!(response.status().as_u16(), 200 | 404), "{path}: {}", response.status());
+        let headers = response.headers().clone();
+        let policy = headers[reqwest::header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_owned();
+        let html = response.text().await.expect("html");
+        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_else(|| panic!("{path}: a nonce in the policy: {policy}")).to_owned();
+        assert!(nonce.len() >= 16, "{path}: a real nonce: {nonce}");
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"), "{path}: {policy}");
+        assert!(!policy.contains("script-src 'self' 'unsafe-inline'"), "{path}: no inline scripts at large: {policy}");
+        let scripts = script_nonces(&html);
+        assert!(!scripts.is_empty(), "{path}: the hydration script is there");
+        for script in scripts {
+            // An external script from the site needs no nonce; every other one carries it.
+            if let Some(found) = script {
+                assert_eq!(found, nonce, "{path}: the script's nonce is the policy's");
+            }
+        }
+        let inline_without_nonce = html.match_indices("<script").any(|(at, _)| {
+            let tag = &html[at..at + html[at..].find('>').expect("closed")];
+            !tag.contains(" src=") && !tag.contains("nonce=")
+        });
+        assert!(!inline_without_nonce, "{path}: an inline script without the nonce would be blocked");
+        assert_eq!(headers[reqwest::header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[reqwest::header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(headers[reqwest::header::REFERRER_POLICY], "same-origin", "{path}");
+        assert!(headers.get(reqwest::header::STRICT_TRANSPORT_SECURITY).is_none(), "{path}: no HSTS over http");
+        nonces.insert(nonce);
+    }
+    assert_eq!(nonces.len(), 5, "a fresh nonce per response");
+    // JSON and files are allowed to run nothing at all.
+    let health = app.get("/api/v1/health").await;
+    let policy = health.headers()[reqwest::header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_owned();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert_eq!(health.headers()[reqwest::header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_prefixed_and_hsts_is_sent() {
+    const SITE: &str = "https://billing.example";
+    let app = spawn_app_with(|c| c.public_url = SITE.into()).await;
+    app.seed_demo().await;
+    let signin = app
+        .client
+        .post(format!("{}/api/session/sign_in", app.base))
+        .header(reqwest::header::ORIGIN, SITE)
+        .form(&[("email", OWNER.0), ("password", OWNER.1)])
+        .send()
+        .await
+        .expect("sign in");
+    assert!(signin.status().is_success() || signin.status().is_redirection(), "{}", signin.status());
+    assert_eq!(signin.headers()[reqwest::header::STRICT_TRANSPORT_SECURITY], "max-age=31536000; includeSubDomains");
+    let set = set_cookie_header(signin.headers());
+    assert!(set.starts_with("__Host-tg_session="), "{set}");
+    assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"), "{set}");
+    let cookie = session_cookie(signin.headers()).expect("session");
+    let session = Session { cookie: cookie.clone() };
+    assert_eq!(app.get_as(&session, "/dashboard").await.status(), 200, "the prefixed cookie signs in");
+    // The unprefixed name, which a sibling subdomain could plant, is not read over https.
+    let planted = Session { cookie: cookie.replacen("__Host-", "", 1) };
+    assert_eq!(app.get_as(&planted, "/dashboard").await.status(), 303, "sent to sign in");
 }

@@ -184,13 +184,14 @@ impl TestApp {
     }
 }
 
-/// `tg_session=…` from a response's `Set-Cookie`, if it sets a live one.
+/// `tg_session=…` (or `__Host-tg_session=…` over https) from a response's `Set-Cookie`,
+/// if it sets a live one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("tg_session=") && !v.contains("Max-Age=0"))
+        .find(|v| (v.starts_with("tg_session=") || v.starts_with("__Host-tg_session=")) && !v.contains("Max-Age=0"))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
 }
