@@ -11,6 +11,10 @@
 //! The counters are loaded from the rollups on first use and reloaded when a period rolls
 //! over, so after a crash or restart they start from exactly what was committed. If a batch
 //! fails, it is rolled back, the counters are restored, and every request in it is told.
+//! If the writer panics, the batch's callers are answered (their reply channels close, which
+//! they report as "usage could not be recorded", a 503), its connection is closed (which
+//! rolls the transaction back), its counters are forgotten (to be reloaded from what was
+//! committed), and it carries on with the next batch.
 
 use crate::catalog::{Enforcement, Limit};
 use super::rollups::{month_start, period_end, rollup_sql, Rollup};
@@ -301,8 +305,26 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.process(jobs).await;
+            use futures_util::FutureExt;
+            // The batch owns its reply channels; a panic drops them, and every caller in it
+            // gets its answer at once instead of hanging.
+            if std::panic::AssertUnwindSafe(self.process(jobs)).catch_unwind().await.is_err() {
+                self.restart();
+            }
         }
+    }
+
+    /// After a panic: nothing the batch did survives. Its connection may hold an open
+    /// transaction (and with it SQLite's write lock), so it is closed rather than returned
+    /// to the pool; closing rolls the transaction back. The counters may hold the batch's
+    /// uncommitted decisions, so they are dropped and reloaded from the rollups.
+    fn restart(&mut self) {
+        metrics::counter!("tollgate_writer_restarts_total").increment(1);
+        tracing::error!("the usage writer panicked; its batch was rolled back and answered 503; carrying on");
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+        self.counters.clear();
     }
 
     async fn process(&mut self, jobs: Vec<Job>) {
@@ -382,6 +404,8 @@ impl Writer {
                 }
             }
         }
+        #[cfg(test)]
+        tests::panic_if_armed(batch);
         if let Err(err) = self.flush(batch).await {
             return Err((err, Vec::new()));
         }
@@ -648,6 +672,60 @@ impl Writer {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// The account whose next batch panics in the writer, once armed.
+    const PANICS: &str = "acc_writer_panics";
+    static ARMED: AtomicBool = AtomicBool::new(false);
+
+    /// Fault injection: panics mid-batch (decided, written to the counters, inside the
+    /// open transaction, not committed) when the batch charges [`PANICS`] and it is armed.
+    pub(super) fn panic_if_armed(batch: &Batch) {
+        let ours = batch.pending.keys().any(|(account, _, _)| account.as_str() == PANICS);
+        if ours && ARMED.swap(false, Ordering::SeqCst) {
+            panic!("injected: the usage writer panics mid-batch");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_writer_answers_its_batch_and_the_writer_carries_on_from_what_was_committed() {
+        use crate::accounts::NewAccount;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = crate::db::Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("db");
+        let engine = crate::Engine::new(db, crate::Catalog::demo().expect("demo"), crate::EngineConfig::default());
+        let now = engine.now();
+        let new = |id: &str| NewAccount {
+            id: AccountId::parse(id).expect("id"),
+            name: id.into(),
+            plan_id: "free".into(),
+            status: model::LicenseStatus::Active,
+            seats: 1,
+            starts_at: now - TimeDelta::days(1),
+            expires_at: None,
+        };
+        engine.create_account(&new(PANICS)).await.expect("account");
+        let info = engine.access(&AccountId::parse(PANICS).expect("id")).await.expect("info");
+        let first = engine.consume(&info, "api_calls", 3.0).await.expect("a committed charge");
+        assert_eq!(first.outcome.used, 3.0);
+
+        ARMED.store(true, Ordering::SeqCst);
+        let failed = engine.consume(&info, "api_calls", 5.0).await.expect_err("the panicking batch fails");
+        assert!(matches!(failed, crate::EngineError::Ledger(_)), "{failed:?}");
+        assert_eq!(failed.status(), 503, "held requests get a 503, not a hang");
+        assert!(!ARMED.load(Ordering::SeqCst), "the fault fired");
+
+        // The writer carries on, from what was committed: the 5 were never counted.
+        let next = engine.consume(&info, "api_calls", 1.0).await.expect("the writer is back");
+        assert_eq!(next.outcome.used, 4.0);
+        // And the panicked transaction let go of SQLite's write lock.
+        engine.create_account(&new("acc_after_panic")).await.expect("other writes go through");
+        let stored: f64 = sqlx::query_scalar("SELECT value FROM usage_daily WHERE account_id = $1 AND meter = 'api_calls'")
+            .bind(PANICS)
+            .fetch_one(engine.db().pool())
+            .await
+            .expect("rollup");
+        assert_eq!(stored, 4.0);
+    }
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).single().expect("valid time")
