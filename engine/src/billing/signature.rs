@@ -56,7 +56,8 @@ fn unreachable_mac() -> Hmac<Sha256> {
 
 fn timestamp(raw: &str, header: &'static str, now: i64) -> Result<(), SignatureError> {
     let at: i64 = raw.trim().parse().map_err(|_| SignatureError::Malformed(header))?;
-    if (now - at).abs() > TOLERANCE_SECS {
+    // `abs_diff`: a hostile timestamp near i64::MIN must not overflow.
+    if now.abs_diff(at) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     Ok(())
