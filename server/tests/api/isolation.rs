@@ -126,6 +126,22 @@ async fn customers_get_403_from_admin_functions_and_the_admin_page() {
     }
     let create = w.app.server_fn(Some(&w.a), "admin/service_keys/create", &[("name", "x")]).await;
     assert_eq!(create.status(), 403);
+    // The writing admin functions refuse a customer before they look anything up.
+    let service = w.app.service_key().await;
+    let service_id: String = sqlx::query_scalar("SELECT id FROM api_keys WHERE kind = 'svc'")
+        .fetch_one(w.app.engine.db().pool())
+        .await
+        .expect("service key id");
+    let audit_before = w.app.count("audit_log").await;
+    let revoke = w.app.server_fn(Some(&w.a), "admin/service_keys/revoke", &[("id", &service_id)]).await;
+    assert_eq!(revoke.status(), 403);
+    assert_eq!(w.app.entitlement_status(&service).await, 200, "the service key still works");
+    let attach = w
+        .app
+        .server_fn(Some(&w.a), "admin/attach_event", &[("provider", "stripe"), ("event_id", "evt_1"), ("account_id", "acc_acme"), ("reason", "mine")])
+        .await;
+    assert_eq!(attach.status(), 403);
+    assert_eq!(w.app.count("audit_log").await, audit_before, "nothing was done, so nothing was audited");
     let page = w.app.get_as(&w.a, "/admin").await;
     assert_eq!(page.status(), 403);
     let html = page.text().await.expect("html");
