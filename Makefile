@@ -10,7 +10,7 @@ SITE_DEV := $(CARGO_TARGET_DIR)/site-dev
 # the environment passes straight through to the binary.
 export TOLLGATE_DEMO ?= 1
 
-.PHONY: run build test test-rust test-e2e lint bench
+.PHONY: run build test test-rust test-e2e lint bench schemathesis
 
 ## Build the optimised site and serve it with demo data at http://127.0.0.1:3000.
 run: build
@@ -41,6 +41,13 @@ test-e2e:
 	scripts/build-site.sh dev $(SITE_DEV)
 	cargo build -p server
 	cd end2end && npx playwright test
+
+## Schemathesis against the live OpenAPI document (service key, then customer key).
+## Not yet in `make test`: the document still omits answers the handlers give (issue 16).
+schemathesis:
+	scripts/setup.sh
+	cargo build -p server
+	LEPTOS_SITE_ROOT=$(SITE_DEV) scripts/schemathesis.sh $(CARGO_TARGET_DIR)/debug/tollgate
 
 ## Load benchmarks on loopback against the release build; see BENCHMARKS.md.
 bench: build
