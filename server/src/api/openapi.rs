@@ -25,9 +25,61 @@ use utoipa::openapi::OpenApi;
 )]
 pub struct ApiDoc;
 
-/// Adds the two kinds of bearer key to a generated document.
+/// The answers every operation can give besides its own, all in the error envelope:
+/// the key layer's 401 and 429, a key of the wrong kind or role (403), and a query or path
+/// that does not parse (400). Operations that take a body add 413, 415 and 422.
+const EVERY_OPERATION: &[(&str, &str)] = &[
+    ("400", "The query, path or body is malformed; the message says what"),
+    ("401", "No key or session, or one that is unknown, revoked or expired"),
+    ("403", "The key or session may not do this (wrong kind of key, role or account)"),
+    ("429", "Rate limit reached; `Retry-After` says when to try again"),
+];
+const WITH_A_BODY: &[(&str, &str)] = &[
+    ("413", "The body is larger than 64 KiB"),
+    ("415", "The body is not sent as `application/json`"),
+    ("422", "The body is JSON but a field is missing, of the wrong type or out of range"),
+];
+
+/// `{"error": {"code", "message", "field"?}}`: every answer that is not a success.
+fn error_envelope() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let error = ObjectBuilder::new()
+        .property("code", ObjectBuilder::new().schema_type(Type::String).description(Some("A stable, machine-readable code")))
+        .required("code")
+        .property("message", ObjectBuilder::new().schema_type(Type::String).description(Some("What went wrong, for a person")))
+        .required("message")
+        .property("field", ObjectBuilder::new().schema_type(Type::String).description(Some("The field at fault, when there is one")));
+    ObjectBuilder::new().property("error", error).required("error").into()
+}
+
+/// Documents the shared error answers on every operation that does not describe them itself.
+fn add_error_answers(doc: &mut OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let envelope = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build())
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        for operation in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            let body = operation.request_body.is_some();
+            let answers = EVERY_OPERATION.iter().chain(if body { WITH_A_BODY } else { &[] });
+            for (status, description) in answers {
+                let responses = &mut operation.responses.responses;
+                if !responses.contains_key(*status) {
+                    responses.insert((*status).to_owned(), envelope(description).into());
+                }
+            }
+        }
+    }
+}
+
+/// Adds the two kinds of bearer key and the shared error answers to a generated document.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
+    add_error_answers(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert("ErrorEnvelope".to_owned(), error_envelope().into());
     for (name, what) in [("service_key", "A service key, tg_svc_…"), ("customer_key", "A customer key, tg_live_… or tg_test_…")] {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.description = Some(what.to_owned());

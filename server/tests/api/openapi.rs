@@ -25,6 +25,12 @@ async fn the_openapi_document_is_3_1_and_every_operation_is_live() {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
     assert!(doc["components"]["securitySchemes"]["service_key"].is_object());
+    // Every `$ref` resolves (the typed ids and the error envelope are components).
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').expect("closed")];
+        assert!(doc["components"]["schemas"][name].is_object(), "{name} is referenced but not defined");
+    }
 
     // Every documented operation exists on the running server: without a key it is
     // refused 401 by the API, never 404 or 405 from the router.
@@ -38,6 +44,16 @@ async fn the_openapi_document_is_3_1_and_every_operation_is_live() {
             assert_eq!(response.status(), 401, "{method} {path}");
             let body: Value = response.json().await.expect("json envelope");
             assert_eq!(body["error"]["code"], "unauthorized");
+            // The document says so, and names the envelope, for every operation.
+            let operation = &item[method.as_str().to_lowercase()];
+            for status in ["400", "401", "403", "429"] {
+                assert!(operation["responses"][status].is_object(), "{method} {path} documents {status}");
+            }
+            if operation["requestBody"].is_object() {
+                for status in ["413", "415", "422"] {
+                    assert!(operation["responses"][status].is_object(), "{method} {path} documents {status}");
+                }
+            }
             checked += 1;
         }
     }
