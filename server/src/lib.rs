@@ -97,7 +97,8 @@ pub fn router(engine: Engine, config: &ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(api_envelope_for_unrouted))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::session_layer))
         .layer(axum::middleware::from_fn_with_state(origins, web::csrf_layer));
-    web::headers::apply(router, config.public_url.starts_with("https://"))
+    // The https test lives in one place: the state decided it for the cookie.
+    web::headers::apply(router, state.secure_cookies)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
