@@ -175,6 +175,7 @@ impl Engine {
             tracing::info!(email = %email, "sign-in failed");
             return Err(EngineError::BadCredentials);
         };
+        self.throttle().record_success(email.as_str(), client);
         let token = self.start_session(&user_id, now).await?;
         let viewer = self.session(&token, now).await?.ok_or(EngineError::Unauthorized)?;
         tracing::info!(email = %email, role = viewer.role.as_str(), "signed in");

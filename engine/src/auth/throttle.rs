@@ -2,6 +2,12 @@
 //! Once a key's burst is spent it is blocked until a cell is free again. Sign-ups and
 //! sign-in link redemptions are limited per address, and one sign-in per email is checked
 //! at a time, so parallel guesses at one account cannot run ahead of the failure count.
+//!
+//! An email is public (an admin's especially), so strangers could keep it blocked for as
+//! long as they keep failing. The addresses it has signed in from are therefore remembered
+//! for 30 days (in memory, a few per email): from one of those, the email's own block does
+//! not apply, only that address's. A stranger elsewhere cannot lock the owner out of their
+//! usual address; from a new address the owner waits at most the block's time.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -18,7 +24,14 @@ pub(crate) struct SignInThrottle {
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
     redemptions: DefaultKeyedRateLimiter<IpAddr>,
     in_flight: Mutex<std::collections::HashSet<String>>,
+    known: Mutex<HashMap<String, Vec<(IpAddr, Instant)>>>,
 }
+
+/// How long an address an email signed in from stays known, and how many are kept.
+const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+const KNOWN_PER_EMAIL: usize = 8;
+/// Past this many emails, the least recently seen are forgotten first.
+const KNOWN_EMAILS: usize = 100_000;
 
 /// A sign-in being checked for one email; the email is free again when it drops.
 pub(crate) struct InFlight<'a> {
@@ -49,7 +62,34 @@ impl SignInThrottle {
             sign_ups: RateLimiter::keyed(quota(5, Duration::from_secs(10 * 60))),
             redemptions: RateLimiter::keyed(quota(10, window)),
             in_flight: Mutex::new(std::collections::HashSet::new()),
+            known: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Remembers that `email` signed in from `ip`.
+    pub(crate) fn record_success(&self, email: &str, ip: Option<IpAddr>) {
+        let Some(ip) = ip else { return };
+        let now = Instant::now();
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= KNOWN_EMAILS && !known.contains_key(email) {
+            let stalest = known.iter().min_by_key(|(_, seen)| seen.iter().map(|(_, at)| *at).max()).map(|(email, _)| email.clone());
+            if let Some(stalest) = stalest {
+                known.remove(&stalest);
+            }
+        }
+        let seen = known.entry(email.to_owned()).or_default();
+        seen.retain(|(known_ip, at)| *known_ip != ip && now.duration_since(*at) < KNOWN_FOR);
+        seen.push((ip, now));
+        if seen.len() > KNOWN_PER_EMAIL {
+            seen.remove(0);
+        }
+    }
+
+    /// Whether `email` has signed in from `ip` within the last 30 days.
+    fn is_known(&self, email: &str, ip: Option<IpAddr>) -> bool {
+        let Some(ip) = ip else { return false };
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.get(email).is_some_and(|seen| seen.iter().any(|(known_ip, at)| *known_ip == ip && at.elapsed() < KNOWN_FOR))
     }
 
     /// Claims the email for one sign-in check; `None` while another is being checked.
@@ -82,14 +122,21 @@ impl SignInThrottle {
         self.redemptions.retain_recent();
         let now = Instant::now();
         self.blocked.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, until| *until > now);
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.retain(|_, seen| {
+            seen.retain(|(_, at)| now.duration_since(*at) < KNOWN_FOR);
+            !seen.is_empty()
+        });
     }
 
-    /// How long the caller must wait, if either key is blocked.
+    /// How long the caller must wait, if either key is blocked. The email's block does not
+    /// apply from an address the email has signed in from.
     pub(crate) fn check(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let known = self.is_known(email, ip);
         let now = Instant::now();
         let mut blocked = self.blocked.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         blocked.retain(|_, until| *until > now);
-        let wait = [Some(format!("e:{email}")), ip.map(|ip| format!("i:{ip}"))]
+        let wait = [(!known).then(|| format!("e:{email}")), ip.map(|ip| format!("i:{ip}"))]
             .into_iter()
             .flatten()
             .filter_map(|key| blocked.get(&key).map(|until| *until - now))
@@ -97,11 +144,13 @@ impl SignInThrottle {
         wait.map_or(Ok(()), Err)
     }
 
-    /// Counts a failure; returns the wait if this failure spent the last attempt.
+    /// Counts a failure; returns the wait if this failure spent the last attempt. A failure
+    /// from a known address counts against that address only.
     pub(crate) fn record_failure(&self, email: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
         let clock = DefaultClock::default();
         let mut waits = Vec::new();
-        if let Err(not_until) = self.per_email.check_key(&email.to_owned()) {
+        let known = self.is_known(email, ip);
+        if let Some(not_until) = (!known).then(|| self.per_email.check_key(&email.to_owned()).err()).flatten() {
             waits.push((format!("e:{email}"), not_until.wait_time_from(clock.now())));
         }
         if let Some(ip) = ip {
@@ -150,5 +199,30 @@ mod tests {
         }
         assert_eq!(blocked_after, Some(20));
         assert!(throttle.check("fresh@example.com", Some(ip)).is_err());
+    }
+
+    #[test]
+    fn strangers_cannot_lock_an_email_out_of_the_address_it_signs_in_from() {
+        let throttle = SignInThrottle::new();
+        let home: IpAddr = [10, 0, 0, 5].into();
+        throttle.record_success("admin@example.com", Some(home));
+        // Strangers, each from their own address, spend the email's attempts.
+        for n in 0..10u8 {
+            let _ = throttle.record_failure("admin@example.com", Some([192, 0, 2, n].into()));
+        }
+        assert!(throttle.check("admin@example.com", Some([198, 51, 100, 1].into())).is_err(), "blocked from a new address");
+        assert!(throttle.check("admin@example.com", None).is_err());
+        assert!(throttle.check("admin@example.com", Some(home)).is_ok(), "not from the address it signs in from");
+        // A mistyped password at home counts against home only, and still runs out.
+        let mut refused = 0;
+        for _ in 0..21 {
+            if throttle.record_failure("admin@example.com", Some(home)).is_err() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 1, "the address's own 20 attempts still apply: the 21st is refused");
+        assert!(throttle.check("admin@example.com", Some(home)).is_err());
+        // Another email never signed in from `home`, so `home` is not known for it.
+        assert!(!throttle.is_known("other@example.com", Some(home)));
     }
 }
