@@ -10,6 +10,14 @@ impl Engine {
     pub async fn create_grant(&self, actor: &str, account: &AccountId, grant: NewGrant) -> Result<Grant, EngineError> {
         let now = self.now();
         self.access(account).await?;
+        let foreign = match grant.kind {
+            GrantKind::Limit => grant.feature.is_some().then_some("feature"),
+            GrantKind::Feature => grant.meter.as_ref().map(|_| "meter").or(grant.value.map(|_| "value")),
+            GrantKind::Bypass => grant.meter.as_ref().map(|_| "meter").or(grant.value.map(|_| "value")).or(grant.feature.as_ref().map(|_| "feature")),
+        };
+        if let Some(field) = foreign {
+            return Err(EngineError::invalid(field, format!("a {} grant takes no {field}", grant.kind.as_str())));
+        }
         match grant.kind {
             GrantKind::Limit => {
                 let meter = grant.meter.as_deref().ok_or(EngineError::invalid("meter", "a limit grant names a meter"))?;
@@ -33,8 +41,8 @@ impl Engine {
         if grant.expires_at.is_some_and(|t| t <= now) {
             return Err(EngineError::invalid("expires_at", "must be in the future"));
         }
-        if grant.reason.chars().count() > 500 {
-            return Err(EngineError::invalid("reason", "at most 500 characters"));
+        if !model::grant::grant_reason_ok(&grant.reason) {
+            return Err(EngineError::invalid("reason", "at most 500 characters, and no control characters but new lines and tabs"));
         }
         let created = Grant {
             id: crate::ids::new_id("grant"),
