@@ -2,7 +2,7 @@
 //! `{"error": {"code", "message", …}}`, with status and code for the engine's errors
 //! taken from the engine's own table.
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -195,10 +195,62 @@ impl From<PathRejection> for ApiError {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// `Json<T>` whose rejections use the error envelope.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest(format!("the query string is malformed: {}", rejection.body_text()))
+    }
+}
+
+/// `Query<T>` whose rejections use the error envelope: an unknown parameter, or a value of
+/// the wrong type, is a 400 that says which.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `{"error": {"code", "message", "field"?, …}}`: every answer that is not a success. Some
+/// codes add their own details beside these (`upgrade_required` names `required_plan` and
+/// `upgrade_url`; `quota_exceeded` the meter, its use, limit and reset).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the JSON built by `ApiError::into_response`
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// The envelope's `error` object.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+/// `Json<T>` whose rejections use the error envelope, and which takes only a JSON object:
+/// serde would otherwise read a struct from an array of its fields in order (`[null, 2]`).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<mime::Mime>().ok());
+        let is_json = json.is_some_and(|m| m.type_() == "application" && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge(BODY_LIMIT) } else { ApiError::BadRequest(rejection.body_text()) }
+        })?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(ApiError::Invalid { field: "body".into(), message: "the body must be a JSON object".into() });
+        }
+        Ok(ApiJson(Json::<T>::from_bytes(&bytes)?.0))
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

@@ -121,8 +121,8 @@ impl Engine {
             Some(_) => return Err("idempotency_key must be a string".into()),
             None => return Err("idempotency_key is required: a unique id per event, so a retry counts once".into()),
         };
-        if idempotency_key.is_empty() || idempotency_key.len() > MAX_KEY_LEN || idempotency_key.chars().any(char::is_control) {
-            return Err(format!("idempotency_key must be 1 to {MAX_KEY_LEN} bytes with no control characters"));
+        if idempotency_key.is_empty() || idempotency_key.chars().count() > MAX_KEY_LEN || idempotency_key.chars().any(char::is_control) {
+            return Err(format!("idempotency_key must be 1 to {MAX_KEY_LEN} characters with no control characters"));
         }
         let account = match (scope, raw.account_id) {
             (Scope::Service, Some(Value::String(id))) => AccountId::parse(&id).map_err(|e| e.to_string())?,

@@ -1,12 +1,12 @@
 //! `GET /api/v1/entitlements/{feature}`: may the account use a feature, and if not, which
 //! plan unlocks it.
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use app::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use crate::api::extract::Caller;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use model::Entitlement;
 use serde::Deserialize;
 
@@ -15,9 +15,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccountQuery {
     /// Required with a service key; a customer key asks for its own account.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub account_id: Option<String>,
 }
 
@@ -28,14 +30,15 @@ pub struct AccountQuery {
     responses(
         (status = 200, description = "Allowed, or `upgrade_required` with `required_plan` and `upgrade_url`", body = Entitlement),
         (status = 401, description = "No valid key"),
-        (status = 404, description = "No plan offers this feature"),
+        (status = 404, description = "No such account, or no plan offers this feature"),
+        (status = 422, description = "`account_id` is not an account id"),
     ),
     security(("service_key" = []), ("customer_key" = [])))]
 async fn entitlement(
     State(state): State<AppState>,
     caller: Caller,
-    Path(feature): Path<String>,
-    Query(query): Query<AccountQuery>,
+    ApiPath(feature): ApiPath<String>,
+    ApiQuery(query): ApiQuery<AccountQuery>,
 ) -> Result<ApiJson<Entitlement>, ApiError> {
     let account = caller.account(query.account_id.as_deref())?;
     let info = state.engine.access(&account).await?;

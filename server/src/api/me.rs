@@ -3,10 +3,10 @@
 //! Shapes follow the design notes; no license id or key ever appears. The account is the
 //! signed-in session's or the customer key's, never one named in the request.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use crate::api::extract::Customer;
 use app::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -192,6 +192,7 @@ async fn suggestions(State(state): State<AppState>, customer: Customer) -> Resul
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// 7, 30 or 90 (default 30).
@@ -203,11 +204,12 @@ pub struct ExportQuery {
 #[utoipa::path(get, path = "/api/v1/users/me/usage.csv", tag = "account", params(ExportQuery),
     responses(
         (status = 200, description = "CSV, one row per day and meter", content_type = "text/csv", body = String),
-        (status = 403, description = "`upgrade_required`: the plan lacks `exports`", body = model::Entitlement),
+        (status = 403, description = "`upgrade_required`: the plan lacks `exports`; the error names `required_plan` and `upgrade_url`", body = crate::error::ErrorEnvelope),
         (status = 401, description = "No valid key or session"),
+        (status = 422, description = "`days` is not 7, 30 or 90"),
     ),
     security(("customer_key" = [])))]
-async fn usage_csv(State(state): State<AppState>, customer: Customer, Query(query): Query<ExportQuery>) -> Result<axum::response::Response, ApiError> {
+async fn usage_csv(State(state): State<AppState>, customer: Customer, ApiQuery(query): ApiQuery<ExportQuery>) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let days = query.days.unwrap_or(30);
     let info = state.engine.access(&customer.account).await?;

@@ -47,7 +47,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::key_layer))
         .merge(health::router())
         .merge(webhooks::router())
-        .merge(openapi::router(openapi::finish(doc)))
+        .merge(openapi::router(openapi::with_catalog(&openapi::finish(doc), state.engine.catalog())))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

@@ -15,7 +15,10 @@ use utoipa::openapi::OpenApi;
     ),
     // The typed ids name themselves in the operations' parameters; registered here so that
     // every `$ref` resolves.
-    components(schemas(model::AccountId, model::KeyId, model::GrantId, model::UserId, model::RequestId)),
+    components(schemas(
+        model::AccountId, model::KeyId, model::GrantId, model::UserId, model::RequestId,
+        crate::error::ErrorEnvelope, crate::error::ErrorBody,
+    )),
     tags(
         (name = "metering", description = "The hot path: verify, ingest, consume, entitlements"),
         (name = "grants", description = "Overrides on top of a plan"),
@@ -40,35 +43,27 @@ const WITH_A_BODY: &[(&str, &str)] = &[
     ("422", "The body is JSON but a field is missing, of the wrong type or out of range"),
 ];
 
-/// `{"error": {"code", "message", "field"?}}`: every answer that is not a success.
-fn error_envelope() -> utoipa::openapi::schema::Schema {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    let error = ObjectBuilder::new()
-        .property("code", ObjectBuilder::new().schema_type(Type::String).description(Some("A stable, machine-readable code")))
-        .required("code")
-        .property("message", ObjectBuilder::new().schema_type(Type::String).description(Some("What went wrong, for a person")))
-        .required("message")
-        .property("field", ObjectBuilder::new().schema_type(Type::String).description(Some("The field at fault, when there is one")));
-    ObjectBuilder::new().property("error", error).required("error").into()
-}
-
-/// Documents the shared error answers on every operation that does not describe them itself.
+/// Documents the shared error answers on every operation that does not describe them
+/// itself, and gives every error answer the envelope as its body.
 fn add_error_answers(doc: &mut OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let envelope = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build())
-            .build()
-    };
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let envelope = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build();
     for item in doc.paths.paths.values_mut() {
         for operation in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
             let body = operation.request_body.is_some();
+            let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    if status.starts_with('4') && response.content.is_empty() {
+                        response.content.insert("application/json".to_owned(), envelope());
+                    }
+                }
+            }
             let answers = EVERY_OPERATION.iter().chain(if body { WITH_A_BODY } else { &[] });
             for (status, description) in answers {
-                let responses = &mut operation.responses.responses;
                 if !responses.contains_key(*status) {
-                    responses.insert((*status).to_owned(), envelope(description).into());
+                    let response = ResponseBuilder::new().description(*description).content("application/json", envelope()).build();
+                    responses.insert((*status).to_owned(), response.into());
                 }
             }
         }
@@ -79,7 +74,6 @@ fn add_error_answers(doc: &mut OpenApi) {
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     add_error_answers(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
-    components.schemas.insert("ErrorEnvelope".to_owned(), error_envelope().into());
     for (name, what) in [("service_key", "A service key, tg_svc_…"), ("customer_key", "A customer key, tg_live_… or tg_test_…")] {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.description = Some(what.to_owned());
@@ -88,9 +82,80 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     doc
 }
 
+/// The request schemas whose `meter` and `feature` name the catalog's.
+const NAMES_A_METER_OR_FEATURE: &[&str] = &["VerifyRequest", "UsageEvent", "NewGrant"];
+
+/// States what only the running catalog knows: the meters and features that `meter` and
+/// `feature` may name (in paths and in bodies), and the export's choice of days. A value
+/// outside these is answered 422, and the document says so before anyone sends it.
+pub fn with_catalog(doc: &OpenApi, catalog: &engine::Catalog) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let meters: Vec<Value> = catalog.meters().iter().map(|m| json!(m.key)).collect();
+    let features: Vec<Value> = catalog.features().into_iter().map(|f| json!(f)).collect();
+    let allowed = |name: &str| match name {
+        "meter" => Some(&meters),
+        "feature" => Some(&features),
+        _ => None,
+    };
+    // An optional body field still takes null; a parameter is left out instead, so a
+    // parameter's schema loses its `null`.
+    let restrict = |schema: &mut Value, values: &[Value], parameter: bool| {
+        let mut values = values.to_vec();
+        if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+            if parameter {
+                types.retain(|t| t != "null");
+            } else if types.contains(&json!("null")) {
+                values.push(Value::Null);
+            }
+        }
+        schema["enum"] = Value::Array(values);
+    };
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    // Only `get_mut` below: indexing a JSON object mutably inserts the key when it is absent.
+    let operations = doc.get_mut("paths").and_then(Value::as_object_mut).into_iter().flat_map(|paths| paths.iter_mut());
+    for (path, item) in operations {
+        let Some(item) = item.as_object_mut() else { continue };
+        for operation in item.values_mut() {
+            let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+            for parameter in parameters {
+                let name = parameter["name"].as_str().unwrap_or_default().to_owned();
+                let in_path = parameter["in"] == "path";
+                let Some(schema) = parameter.get_mut("schema") else { continue };
+                if let Some(values) = allowed(&name).filter(|_| in_path) {
+                    restrict(schema, values, true);
+                }
+                if name == "days" && path.ends_with("/usage.csv") {
+                    let days: Vec<Value> = engine::journey::features::EXPORT_DAYS.iter().map(|d| json!(d)).collect();
+                    restrict(schema, &days, true);
+                }
+            }
+        }
+    }
+    let schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
+    for (name, schema) in schemas.into_iter().flat_map(|schemas| schemas.iter_mut()) {
+        if !NAMES_A_METER_OR_FEATURE.contains(&name.as_str()) {
+            continue;
+        }
+        // The schema itself, or each of its `oneOf` (a grant's kinds).
+        let variants: Vec<&mut Value> = if schema.get("oneOf").is_some() {
+            schema.get_mut("oneOf").and_then(Value::as_array_mut).map(|v| v.iter_mut().collect()).unwrap_or_default()
+        } else {
+            vec![schema]
+        };
+        for variant in variants {
+            let Some(properties) = variant.get_mut("properties").and_then(Value::as_object_mut) else { continue };
+            for (field, schema) in properties.iter_mut() {
+                if let Some(values) = allowed(field) {
+                    restrict(schema, values, false);
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// `/api/openapi.json` and `/api/docs`.
-pub fn router<S: Clone + Send + Sync + 'static>(doc: OpenApi) -> Router<S> {
-    let json = serde_json::to_value(&doc).unwrap_or_default();
+pub fn router<S: Clone + Send + Sync + 'static>(json: serde_json::Value) -> Router<S> {
     Router::new()
         .route("/api/openapi.json", get(move || std::future::ready(Json(json.clone()))))
         .route("/api/docs", get(|| async { ([(axum::http::header::CONTENT_SECURITY_POLICY, DOCS_POLICY)], Html(DOCS_PAGE)) }))

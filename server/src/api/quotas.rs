@@ -1,12 +1,12 @@
 //! `POST /api/v1/quotas/{meter}/consume`: consume a quota atomically; refused with nothing
 //! consumed when the limit would be passed.
 
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use app::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use crate::api::extract::Caller;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use model::Period;
 use serde::{Deserialize, Serialize};
@@ -21,8 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct ConsumeRequest {
     /// Required with a service key; a customer key consumes from its own account.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub account_id: Option<String>,
-    /// Defaults to 1.
+    /// Defaults to 1. More than zero for a counted meter; zero or more for a level.
+    #[schema(exclusive_minimum = 0, maximum = 1e12)]
     pub quantity: Option<f64>,
 }
 
@@ -55,14 +57,15 @@ pub struct ConsumeResponse {
         (status = 200, description = "Consumed", body = ConsumeResponse),
         (status = 401, description = "No valid key"),
         (status = 403, description = "The license is not active, or another account was named"),
-        (status = 422, description = "Unknown meter or a bad quantity"),
+        (status = 404, description = "No such account"),
+        (status = 422, description = "Unknown meter, a bad quantity, or `account_id` missing (with a service key) or malformed"),
         (status = 429, description = "`quota_exceeded` (nothing consumed) or `rate_limited`"),
     ),
     security(("service_key" = []), ("customer_key" = [])))]
 async fn consume(
     State(state): State<AppState>,
     caller: Caller,
-    Path(meter): Path<String>,
+    ApiPath(meter): ApiPath<String>,
     ApiJson(body): ApiJson<ConsumeRequest>,
 ) -> Result<ApiJson<ConsumeResponse>, ApiError> {
     let account = caller.account(body.account_id.as_deref())?;

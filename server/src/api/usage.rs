@@ -27,12 +27,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// One usage event.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UsageEvent {
-    /// Unique per account: a retry with the same key counts once.
+    /// Unique per account: a retry with the same key counts once. 1 to 255 characters, none
+    /// of them a control character.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$")]
     pub idempotency_key: String,
     /// Required with a service key; a customer key writes only to its own account.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub account_id: Option<String>,
     pub meter: String,
-    /// Greater than zero for counted (`sum`) meters; zero or more for levels (`last`).
+    /// Greater than zero for counted (`sum`) meters; zero or more for levels (`last`), which
+    /// only a service key reports.
+    #[schema(minimum = 0, maximum = 1e12)]
     pub quantity: f64,
     /// RFC 3339; defaults to now. At most 5 minutes ahead and 35 days back.
     pub timestamp: Option<DateTime<Utc>>,
@@ -68,6 +73,14 @@ pub struct IngestResponse {
     pub results: Vec<IngestResult>,
 }
 
+/// A refusal: the error envelope, and the per-event results when the body was read.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the JSON built in `ingest`
+pub struct IngestRefusal {
+    pub error: crate::error::ErrorBody,
+    pub results: Option<Vec<IngestResult>>,
+}
+
 impl From<EventResult> for IngestResult {
     fn from(r: EventResult) -> Self {
         Self { idempotency_key: r.idempotency_key, status: r.status, reason: r.reason }
@@ -94,9 +107,10 @@ struct IngestBody {
         (status = 200, description = "Per-event results", body = IngestResponse),
         (status = 400, description = "The body is not valid JSON"),
         (status = 401, description = "No valid key"),
-        (status = 409, description = "A single event reused an idempotency key with a different payload", body = IngestResponse),
+        (status = 403, description = "A customer key named another account"),
+        (status = 409, description = "A single event reused an idempotency key with a different payload", body = IngestRefusal),
         (status = 413, description = "The body is over 1 MiB"),
-        (status = 422, description = "Rejected: the reasons are in the results", body = IngestResponse),
+        (status = 422, description = "Rejected: the reasons are in the results (absent when the body is not events at all)", body = IngestRefusal),
         (status = 429, description = "Rate limit reached"),
     ),
     security(("service_key" = []), ("customer_key" = [])))]
@@ -122,7 +136,15 @@ async fn ingest(State(state): State<AppState>, caller: Caller, headers: HeaderMa
     };
     let scope = match &caller {
         Caller::Service { .. } => Scope::Service,
-        Caller::Customer { account, .. } => Scope::Account(account.clone()),
+        Caller::Customer { account, .. } => {
+            // As for consume: naming another account is refused as a whole, before anything
+            // is counted, rather than event by event.
+            let other = events.iter().any(|e| matches!(&e.account_id, Some(serde_json::Value::String(id)) if id != account.as_str()));
+            if other {
+                return Err(ApiError::Forbidden("a customer key writes only to its own account; leave account_id out".into()));
+            }
+            Scope::Account(account.clone())
+        }
     };
     let results = state.engine.ingest(&scope, events).await?;
     let all_rejected = !results.is_empty() && results.iter().all(|r| r.status == EventStatus::Rejected);

@@ -29,6 +29,7 @@ pub struct VerifyRequest {
     /// The meter to charge; defaults to `api_calls`.
     pub meter: Option<String>,
     /// How much to charge; defaults to 1. Zero checks without charging.
+    #[schema(minimum = 0, maximum = 1e12)]
     pub cost: Option<f64>,
 }
 

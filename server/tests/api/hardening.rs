@@ -158,3 +158,102 @@ async fn over_https_the_session_cookie_is_host_prefixed_and_hsts_is_sent() {
     let planted = Session { cookie: cookie.replacen("__Host-", "", 1) };
     assert_eq!(app.get_as(&planted, "/dashboard").await.status(), 303, "sent to sign in");
 }
+
+#[tokio::test]
+async fn a_malformed_query_or_a_body_that_is_not_an_object_answers_the_envelope_and_consumes_nothing() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let customer = app.customer_key("acc_acme").await;
+
+    // An unknown or mistyped query parameter: 400 in JSON, not axum's plain text.
+    for path in ["/api/v1/entitlements/tags?=false", "/api/v1/users/me/usage.csv?days=695806812473768960"] {
+        let response = app.get_with_key(&customer, path).await;
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json", "{path}");
+        let (status, code, message) = error_code(response).await;
+        assert_eq!((status.as_u16(), code.as_str()), (400, "bad_request"), "{path}");
+        assert!(message.starts_with("the query string is malformed"), "{message}");
+    }
+
+    // serde reads a struct from an array of its fields; the API takes only an object.
+    let before = app.today("acc_acme", "api_calls").await;
+    let response = app.post_json(&customer, "/api/v1/quotas/api_calls/consume", &serde_json::json!([null, 5])).await;
+    let (status, code, message) = error_code(response).await;
+    assert_eq!((status.as_u16(), code.as_str(), message.as_str()), (422, "invalid", "the body must be a JSON object"));
+    assert_eq!(app.today("acc_acme", "api_calls").await, before, "nothing was consumed");
+    // Not JSON at all is still a 400, and an object still works.
+    let garbage = app.client.post(format!("{}/api/v1/quotas/api_calls/consume", app.base)).bearer_auth(&customer)
+        .header(CONTENT_TYPE, "application/json").body("[nul").send().await.expect("send");
+    assert_eq!(garbage.status(), 400);
+    let ok = app.post_json(&customer, "/api/v1/quotas/api_calls/consume", &serde_json::json!({"quantity": 2})).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(app.today("acc_acme", "api_calls").await, before + 2.0);
+}
+
+#[tokio::test]
+async fn a_customer_batch_naming_another_account_is_refused_whole() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let customer = app.customer_key("acc_acme").await;
+    let events_before = app.count("usage_events").await;
+    let batch = serde_json::json!({"events": [
+        {"idempotency_key": "mine-1", "meter": "api_calls", "quantity": 1},
+        {"idempotency_key": "theirs-1", "account_id": "acc_initech", "meter": "api_calls", "quantity": 1},
+    ]});
+    let (status, code, message) = error_code(app.post_json(&customer, "/api/v1/usage", &batch).await).await;
+    assert_eq!((status.as_u16(), code.as_str()), (403, "forbidden"));
+    assert!(message.contains("own account"), "{message}");
+    assert_eq!(app.count("usage_events").await, events_before, "not even the customer's own event was recorded");
+    // Naming its own account is fine.
+    let own = serde_json::json!({"idempotency_key": "mine-2", "account_id": "acc_acme", "meter": "api_calls", "quantity": 1});
+    assert_eq!(app.post_json(&customer, "/api/v1/usage", &own).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_measured_in_characters() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let service = app.service_key().await;
+    let event = |key: String| serde_json::json!({"idempotency_key": key, "account_id": "acc_acme", "meter": "api_calls", "quantity": 1});
+    // 255 two-byte characters (510 bytes) is within the documented 255.
+    assert_eq!(app.post_json(&service, "/api/v1/usage", &event("é".repeat(255))).await.status(), 200);
+    let (status, _, message) = error_code(app.post_json(&service, "/api/v1/usage", &event("é".repeat(256))).await).await;
+    assert_eq!(status.as_u16(), 422);
+    assert!(message.contains("1 to 255 characters"), "{message}");
+    // A C1 control character is refused like a C0 one.
+    let (status, _, _) = error_code(app.post_json(&service, "/api/v1/usage", &event("a\u{85}b".into())).await).await;
+    assert_eq!(status.as_u16(), 422);
+}
+
+#[tokio::test]
+async fn a_grant_refuses_fields_its_kind_does_not_take_and_control_characters_in_its_reason() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let service = app.service_key().await;
+    let path = "/api/v1/accounts/acc_acme/grants";
+    let before = app.count("grants").await;
+    for (body, field) in [
+        (serde_json::json!({"kind": "limit", "meter": "storage_mb", "feature": "tags"}), "feature"),
+        (serde_json::json!({"kind": "feature", "feature": "sla", "meter": "api_calls"}), "meter"),
+        (serde_json::json!({"kind": "bypass", "value": 5}), "value"),
+        (serde_json::json!({"kind": "bypass", "reason": "s\u{8}\u{1b}[31m"}), "reason"),
+    ] {
+        let response = app.post_json(&service, path, &body).await;
+        assert_eq!(response.status(), 422, "{body}");
+        let error: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(error["error"]["field"], field, "{error}");
+    }
+    assert_eq!(app.count("grants").await, before, "nothing was granted");
+    // The kinds' own fields, and a reason on two lines, are fine.
+    let fine = serde_json::json!({"kind": "feature", "feature": "sla", "reason": "trial of the SLA\n(ticket 12)"});
+    assert_eq!(app.post_json(&service, path, &fine).await.status(), 201);
+
+    // The document says the same: one schema per kind, each closed to the others' fields.
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.expect("json");
+    let kinds = doc["components"]["schemas"]["NewGrant"]["oneOf"].as_array().expect("oneOf").clone();
+    assert_eq!(kinds.len(), 3);
+    for kind in &kinds {
+        assert_eq!(kind["additionalProperties"], false, "{kind}");
+    }
+    assert!(kinds[0]["properties"]["meter"]["enum"].as_array().is_some_and(|m| m.contains(&serde_json::json!("storage_mb"))));
+    assert!(kinds[1]["properties"]["feature"]["enum"].as_array().is_some_and(|f| f.contains(&serde_json::json!("sla"))));
+}

@@ -69,3 +69,48 @@ async fn the_docs_page_loads_swagger_ui_from_the_site() {
     assert!(html.contains("/vendor/swagger-ui-bundle.js") && html.contains("/api-docs.js"), "{html}");
     assert!(!html.contains("http://") && !html.contains("https://"), "nothing comes from a CDN");
 }
+
+#[tokio::test]
+async fn the_document_states_the_catalogs_meters_and_features_and_every_error_body() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.expect("json");
+    let meters: Vec<String> = app.engine.catalog().meters().iter().map(|m| m.key.clone()).collect();
+    let path_enum = |path: &str, method: &str, name: &str| -> Vec<String> {
+        let parameters = doc["paths"][path][method]["parameters"].as_array().expect("parameters");
+        let parameter = parameters.iter().find(|p| p["name"] == name).expect("the parameter");
+        parameter["schema"]["enum"].as_array().expect("an enum").iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(path_enum("/api/v1/quotas/{meter}/consume", "post", "meter"), meters);
+    let features = path_enum("/api/v1/entitlements/{feature}", "get", "feature");
+    assert!(features.contains(&"exports".to_owned()) && !features.is_empty(), "{features:?}");
+    // A query parameter is in the query, not the path, and is not nullable.
+    let query = &doc["paths"]["/api/v1/entitlements/{feature}"]["get"]["parameters"][1];
+    assert_eq!((query["name"].as_str(), query["in"].as_str(), query["required"].as_bool()), (Some("account_id"), Some("query"), Some(false)));
+    assert_eq!(query["schema"]["type"], "string");
+    assert_eq!(query["schema"]["pattern"], "^[A-Za-z0-9_-]{1,64}$");
+    let days = &doc["paths"]["/api/v1/users/me/usage.csv"]["get"]["parameters"][0]["schema"]["enum"];
+    assert_eq!(days, &serde_json::json!([7, 30, 90]));
+
+    // In bodies: the meter names the catalog's (or null where optional), the key its rule.
+    let schemas = &doc["components"]["schemas"];
+    let verify_meter = schemas["VerifyRequest"]["properties"]["meter"]["enum"].as_array().expect("enum");
+    assert!(verify_meter.contains(&Value::Null) && verify_meter.len() == meters.len() + 1, "{verify_meter:?}");
+    let event = &schemas["UsageEvent"]["properties"];
+    assert_eq!(event["meter"]["enum"].as_array().map(Vec::len), Some(meters.len()));
+    assert_eq!((event["idempotency_key"]["minLength"].as_u64(), event["idempotency_key"]["maxLength"].as_u64()), (Some(1), Some(255)));
+
+    // Every error answer has a JSON body, and ingest's names its results beside the error.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.starts_with('4') {
+                    assert!(response["content"]["application/json"]["schema"].is_object(), "{method} {path} {status} has no body");
+                }
+            }
+        }
+    }
+    let refusal = &doc["paths"]["/api/v1/usage"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(refusal, "#/components/schemas/IngestRefusal");
+    assert!(schemas["IngestRefusal"]["required"].as_array().is_some_and(|r| r.contains(&serde_json::json!("error"))));
+}
+
