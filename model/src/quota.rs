@@ -108,6 +108,16 @@ pub struct QuotaStatus {
     /// own (the `custom_alert_thresholds` feature).
     #[serde(default = "default_alert_percent")]
     pub alert_percent: f64,
+    /// A hard limit refuses requests once reached; a soft one lets usage continue over it.
+    #[serde(default = "hard_by_default")]
+    pub hard: bool,
+    /// When the period starts again; none for a lifetime limit.
+    #[serde(default)]
+    pub resets_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn hard_by_default() -> bool {
+    true
 }
 
 fn default_alert_percent() -> f64 {
@@ -135,7 +145,43 @@ impl QuotaStatus {
             percent,
             level: QuotaLevel::from_percent(percent),
             alert_percent: APPROACHING_PERCENT,
+            hard: true,
+            resets_at: None,
         }
+    }
+
+    /// The same status for a soft limit (or a hard one), resetting at `resets_at`.
+    pub fn with_enforcement(mut self, hard: bool, resets_at: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        self.hard = hard;
+        self.resets_at = resets_at;
+        self
+    }
+
+    /// Whether the usage is at or past the limit (any use of a zero limit).
+    pub fn limit_reached(&self) -> bool {
+        if self.limit <= 0.0 { self.used > 0.0 } else { self.used >= self.limit }
+    }
+
+    /// What the meter means for the customer, once there is something to say: the limit
+    /// reached and requests refused (until the reset, or until an upgrade for a lifetime
+    /// limit), usage continuing over a soft limit, or the limit approaching.
+    pub fn note(&self) -> Option<String> {
+        let reached = self.limit_reached();
+        if reached && self.hard {
+            let until = match self.resets_at {
+                Some(at) => format!("until the limit resets at {}", at.format("%H:%M UTC on %-d %b")),
+                None => "until you upgrade".to_owned(),
+            };
+            return Some(format!("Limit reached: requests that need more are refused {until}."));
+        }
+        if reached {
+            return Some(format!(
+                "Over the limit: usage continues and is counted past {} {}.",
+                format_number(self.limit),
+                self.unit
+            ));
+        }
+        self.is_approaching().then(|| "Approaching the limit: consider upgrading before requests are refused.".to_owned())
     }
 
     /// The same status, warned from `percent` instead of the default.
@@ -162,6 +208,16 @@ pub fn percent_of(used: f64, limit: f64) -> f64 {
         return if used > 0.0 { 100.0 + used } else { 0.0 };
     }
     (used / limit * 10_000.0).round() / 100.0
+}
+
+/// Dollars for people: "$20", "$1,250", "$0.63", "$12.50"; cents only when there are some.
+pub fn format_money(value: f64) -> String {
+    let cents = (value * 100.0).round() as i64;
+    let whole = format_number((cents / 100) as f64);
+    match cents % 100 {
+        0 => format!("${whole}"),
+        rest => format!("${whole}.{:02}", rest.abs()),
+    }
 }
 
 /// A number for people: thousands separated, at most one decimal, no trailing ".0".
@@ -227,9 +283,42 @@ mod tests {
     }
 
     #[test]
+    fn the_note_says_whether_requests_are_refused_and_until_when() {
+        use chrono::TimeZone;
+        let midnight = chrono::Utc.with_ymd_and_hms(2026, 12, 4, 0, 0, 0).single();
+        let ok = QuotaStatus::new("api_calls", "API calls", "calls", 10.0, 100.0, Period::Day);
+        assert_eq!(ok.note(), None);
+        let near = QuotaStatus::new("api_calls", "API calls", "calls", 85.0, 100.0, Period::Day).with_enforcement(true, midnight);
+        assert!(near.note().is_some_and(|n| n.starts_with("Approaching the limit")));
+        for used in [100.0, 112.0] {
+            let full = QuotaStatus::new("api_calls", "API calls", "calls", used, 100.0, Period::Day).with_enforcement(true, midnight);
+            assert_eq!(
+                full.note().as_deref(),
+                Some("Limit reached: requests that need more are refused until the limit resets at 00:00 UTC on 4 Dec.")
+            );
+        }
+        let lifetime = QuotaStatus::new("memories", "Memories", "items", 100.0, 100.0, Period::Lifetime);
+        assert_eq!(lifetime.note().as_deref(), Some("Limit reached: requests that need more are refused until you upgrade."));
+        let soft = QuotaStatus::new("storage_mb", "Storage", "MB", 11_000.0, 10_240.0, Period::Lifetime).with_enforcement(false, None);
+        assert_eq!(soft.note().as_deref(), Some("Over the limit: usage continues and is counted past 10,240 MB."));
+        // A zero limit is reached by any use.
+        let zero = QuotaStatus::new("memories", "Memories", "items", 1.0, 0.0, Period::Lifetime);
+        assert!(zero.note().is_some_and(|n| n.starts_with("Limit reached")));
+    }
+
+    #[test]
     fn a_zero_limit_is_exceeded_only_once_used() {
         assert_eq!(QuotaLevel::from_percent(percent_of(0.0, 0.0)), QuotaLevel::Ok);
         assert_eq!(QuotaLevel::from_percent(percent_of(1.0, 0.0)), QuotaLevel::Exceeded);
+    }
+
+    #[test]
+    fn money_is_in_dollars_and_cents() {
+        assert_eq!(format_money(20.0), "$20");
+        assert_eq!(format_money(1_250.0), "$1,250");
+        assert_eq!(format_money(0.625), "$0.63");
+        assert_eq!(format_money(12.5), "$12.50");
+        assert_eq!(format_money(0.004), "$0");
     }
 
     #[test]

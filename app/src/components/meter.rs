@@ -19,7 +19,8 @@ pub fn QuotaMeter(quota: QuotaStatus) -> impl IntoView {
     let text = quota.usage_text();
     let period = quota.period.per_label();
     let value_text = format!("{text} ({}%, {})", quota.percent, quota.level.label());
-    let approaching = quota.is_approaching();
+    let note = quota.note();
+    let refused = quota.hard && quota.limit_reached();
     view! {
         <div data-testid=format!("meter-{}", quota.meter) data-level=quota.level.as_str()>
             <div class="flex flex-wrap items-baseline justify-between gap-x-2 text-sm">
@@ -44,10 +45,9 @@ pub fn QuotaMeter(quota: QuotaStatus) -> impl IntoView {
                 <span class=format!("font-medium {level_colour}") data-testid="meter-level">{quota.level.label()}</span>
                 <span class="tabular-nums text-slate-500" data-testid="meter-percent">{format!("{}%", quota.percent)}</span>
             </div>
-            {approaching.then(|| view! {
-                <p class="mt-1 text-xs text-amber-800" data-testid="meter-note">
-                    "Approaching the limit: consider upgrading before requests are refused."
-                </p>
+            {note.map(|note| {
+                let colour = if refused { "text-red-700 font-medium" } else { "text-amber-800" };
+                view! { <p class=format!("mt-1 text-xs {colour}") data-testid="meter-note">{note}</p> }
             })}
         </div>
     }

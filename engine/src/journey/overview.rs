@@ -52,7 +52,11 @@ impl Engine {
                 Some(used) => used,
                 None => self.current_usage(account, meter, limit.period, now).await?,
             };
-            quotas.push(QuotaStatus::new(&meter.key, &meter.name, &meter.unit, used, limit.value, limit.period));
+            let hard = limit.enforcement == crate::catalog::Enforcement::Hard;
+            let resets_at = crate::metering::rollups::period_end(limit.period, now);
+            quotas.push(
+                QuotaStatus::new(&meter.key, &meter.name, &meter.unit, used, limit.value, limit.period).with_enforcement(hard, resets_at),
+            );
         }
 
         // The account's own alert thresholds apply while its plan has the feature.

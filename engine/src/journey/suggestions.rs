@@ -7,7 +7,7 @@
 
 use crate::catalog::{Catalog, Plan};
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use model::quota::format_number;
+use model::quota::{format_money, format_number};
 use model::{Aggregation, Period, Price, QuotaStatus, RoiEstimate, Trigger, UpgradeSuggestion, Urgency};
 use std::collections::BTreeMap;
 
@@ -149,18 +149,24 @@ pub fn roi(current: &Plan, to: &Plan, quota: &QuotaStatus, projected: f64) -> Op
     };
     let extra = new_price - now_price;
     let cost_per_unit = extra / per_month;
+    // In cents: per unit when a unit costs a cent or more, else per 10, 100, 1,000, … units.
+    let mut batch = 1.0_f64;
+    while cost_per_unit * batch < 0.01 && batch < 1e9 {
+        batch *= 10.0;
+    }
+    let each = if batch == 1.0 { "each of those".to_owned() } else { format!("each {} of those", format_number(batch)) };
     let explanation = format!(
         "At your current rate, {} {} over the {} limit of {} ({}) would be blocked: {} a month. \
-         {} costs ${} more a month, so each of those is ${:.4}.",
-        format_number(over),
+         {} costs {} more a month, so {each} is {}.",
+        format_number(over.round()),
         quota.unit,
         current.name,
         format_number(quota.limit),
         scale,
-        format_number(per_month),
+        format_number(per_month.round()),
         to.name,
-        format_number(extra),
-        cost_per_unit
+        format_money(extra),
+        format_money(cost_per_unit * batch)
     );
     Some(RoiEstimate { extra_cost_per_month: extra, unblocked_per_month: per_month, cost_per_unit, unit: quota.unit.clone(), explanation })
 }
@@ -435,6 +441,12 @@ mod tests {
         assert_eq!(r.unblocked_per_month, 30_000.0);
         assert!((r.cost_per_unit - 20.0 / 30_000.0).abs() < 1e-12);
         assert!(r.explanation.contains("1,000") && r.explanation.contains("30,000") && r.explanation.contains("$20"), "{}", r.explanation);
+        assert!(r.explanation.ends_with("so each 100 of those is $0.07."), "in cents, per a round number of calls: {}", r.explanation);
+        // Whole units, and a price per unit in cents when a unit costs that much.
+        let storage = quota("storage_mb", 90.0, 100.0, Period::Month);
+        let r = roi(starter, pro, &storage, 132.5).expect("an estimate");
+        assert!(r.explanation.contains("33 MB") || r.explanation.contains("33 units"), "{}", r.explanation);
+        assert!(r.explanation.ends_with("so each of those is $0.62."), "{}", r.explanation);
         assert!(roi(starter, pro, &q, 4_000.0).is_none(), "nothing blocked, no estimate");
         assert!(roi(pro, c.plan("enterprise").expect("e"), &q, 9_000.0).is_none(), "a custom price has no estimate");
     }

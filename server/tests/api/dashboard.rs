@@ -179,3 +179,17 @@ async fn a_dashboard_whose_data_fails_to_load_shows_the_error_and_a_retry_in_the
     let html = app.get_as(&kim, "/dashboard").await.text().await.expect("html");
     assert!(html.contains("19 / 100 calls") && !html.contains(r#"data-testid="error""#));
 }
+
+#[tokio::test]
+async fn a_meter_at_a_hard_limit_says_requests_are_refused_and_until_when() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let hooli = app.sign_in("owner@hooli.example", "hooli-owner-demo").await;
+    let html = app.get_as(&hooli, "/dashboard").await.text().await.expect("html");
+    // Hooli is at 100 of 100 calls today and 112 of 100 items, both hard limits.
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).format("%-d %b").to_string();
+    let daily = format!("Limit reached: requests that need more are refused until the limit resets at 00:00 UTC on {tomorrow}.");
+    assert!(html.contains(&daily), "the daily meter names its reset: {daily}");
+    assert!(html.contains("Limit reached: requests that need more are refused until you upgrade."), "the lifetime meter");
+    assert!(!html.contains("consider upgrading before requests are refused"), "they are refused already");
+}
