@@ -239,7 +239,21 @@ mod inner {
         let parser = web_sys::DomParser::new().map_err(|_| AppError::Internal)?;
         let document = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml).map_err(|_| AppError::Internal)?;
         let found = document.query_selector(selector).ok().flatten().ok_or(AppError::Unauthorized)?;
+        sync_outside(&document);
         Ok(found.inner_html())
+    }
+
+    /// Elements outside the region that follow its refresh (the header's unread badge):
+    /// each `[data-sync=name]` here takes the content of its namesake in the fetched page.
+    fn sync_outside(fetched: &web_sys::Document) {
+        let Some(here) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Ok(list) = fetched.query_selector_all("[data-sync]") else { return };
+        for fresh in (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<web_sys::Element>().ok()) {
+            let Some(name) = fresh.get_attribute("data-sync") else { continue };
+            if let Ok(Some(current)) = here.query_selector(&format!("[data-sync=\"{name}\"]")) {
+                current.set_inner_html(&fresh.inner_html());
+            }
+        }
     }
 
     /// Sends a server-rendered form to its server function, URL-encoded as a form would

@@ -20,7 +20,8 @@ pub use crate::browser::LICENSE_CHANGED;
 ///
 /// A refresh reads the same page from the server and swaps in its `[data-live]` region,
 /// so the HTML is rendered by the same server code as the first load, and then hydrates
-/// the islands inside it (the chart). A failed read shows the error in place of the
+/// the islands inside it (the chart); elements outside it marked `data-sync` (the header's
+/// unread badge) take their fresh content from the same read. A failed read shows the error in place of the
 /// region, with a Retry; the frame around it stays. It refreshes:
 /// - on a click on anything marked `data-action="refresh"` inside it;
 /// - every 5 minutes, if the region is marked `data-auto-refresh`;

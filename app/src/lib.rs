@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=routes::signin::SignUpPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=routes::account::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/keys") view=routes::keys::KeysPage ssr=SsrMode::Async />
+                <Route path=path!("/notifications") view=routes::notifications::NotificationsPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=routes::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=routes::welcome::WelcomePage ssr=SsrMode::Async />
                 <Route path=path!("/admin/requests") view=routes::admin::RequestsPage ssr=SsrMode::Async />

@@ -55,6 +55,7 @@ const fn page(path: &'static str, access: Access, preload: Preload, nav: Nav) ->
 pub const PAGES: &[Page] = &[
     page("/dashboard", Access::Customer, Preload::Dashboard, Nav::Customer("Dashboard")),
     page("/keys", Access::Customer, Preload::Nothing, Nav::Customer("API keys")),
+    page("/notifications", Access::Customer, Preload::Nothing, Nav::Customer("Notifications")),
     page("/analytics", Access::Customer, Preload::License, Nav::Customer("Analytics")),
     page("/export", Access::Customer, Preload::License, Nav::Customer("Export")),
     page("/upgrade", Access::Customer, Preload::Nothing, Nav::Hidden),
@@ -96,10 +97,13 @@ pub async fn preload(state: &crate::state::AppState, viewer: &engine::auth::View
     use crate::error::AppError;
     use crate::state::Preloaded;
     let Some(page) = find(path) else { return };
+    let Some(account) = viewer.account.as_ref() else { return };
+    // Every page's header shows the unread notifications; a failed count shows none.
+    let unread = state.engine.unread_notifications(account).await.unwrap_or(0);
+    extensions.insert(Preloaded(crate::api::notifications::Unread(unread)));
     if page.preload == Preload::Nothing {
         return;
     }
-    let Some(account) = viewer.account.as_ref() else { return };
     // The license context and the dashboard share one read of the overview.
     let read = state.engine.overview_read(account, state.engine.now()).await.map_err(AppError::from);
     let license = match &read {

@@ -15,11 +15,13 @@
 //! | verify, consume, entitlements, ingest; the ledger, rollups, rate limits | [`metering`] |
 //! | Whop and Stripe webhooks, the license lifecycle | [`billing`] |
 //! | the dashboard's overview, suggestions, features, upgrade requests, thresholds | [`journey`] |
+//! | usage alerts: thresholds, evaluation, notifications | [`alerts`] |
 //! | the plan catalog | [`catalog`] |
 //! | demo data and the load-test generator | [`demo`] |
 //! | the engine's clock (the only source of "now") | [`Clock`] |
 
 pub mod accounts;
+pub mod alerts;
 pub(crate) mod audit;
 pub mod auth;
 pub mod billing;
@@ -55,6 +57,8 @@ struct HotState {
     billing: tokio::sync::Mutex<()>,
     /// `upgrade_required` refusals not yet written: (account, feature, day) -> count.
     refusals: std::sync::Mutex<RefusalCounts>,
+    /// Accounts whose usage crossed an alert threshold, waiting to be evaluated.
+    alerts: alerts::AlertQueue,
 }
 
 /// Refusals not yet written: (account, feature, day) -> count.
@@ -92,6 +96,7 @@ impl Engine {
             ledger: std::sync::OnceLock::new(),
             billing: tokio::sync::Mutex::new(()),
             refusals: std::sync::Mutex::new(std::collections::HashMap::new()),
+            alerts: alerts::AlertQueue::default(),
         };
         Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth), hot: Arc::new(hot) }
     }

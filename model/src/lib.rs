@@ -27,3 +27,5 @@ pub use grant::{Grant, GrantKind, NewGrant};
 pub use metering::{EventStatus, VerifyCode};
 pub mod upgrade;
 pub use upgrade::{FeatureAccess, MeterAnalytics, RequestKind, RequestStatus, TierLimit, TierView, UpgradeOptions, UpgradeRequestView, UsageEvidence};
+pub mod notification;
+pub use notification::{AlertKind, Notification};

@@ -11,13 +11,22 @@ const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
 const TIDY_EVERY: Duration = Duration::from_secs(10);
 /// How often the license lifecycle (expiry, grace periods, end-of-period downgrades) runs.
 const LIFECYCLE_EVERY: Duration = Duration::from_secs(60);
+/// How often every account is evaluated for alerts, for what the hot path did not see.
+const ALERT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// How long raw webhook bodies are kept; the events and their outcomes stay.
 const WEBHOOK_BODY_DAYS: i64 = 30;
 
 /// Starts the jobs; they finish their current step and return once `stop` flips to true.
 pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    // Alerts the hot path queued, evaluated as they fall due.
+    let alerts = {
+        let (engine, mut stop) = (engine.clone(), stop.clone());
+        tokio::spawn(async move { engine.run_alert_queue(async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await })
+    };
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PRUNE_EVERY);
+        // The first sweep a minute after start, not during it.
+        let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), ALERT_SWEEP_EVERY);
         let mut tidy = tokio::time::interval(TIDY_EVERY);
         let mut lifecycle = tokio::time::interval(LIFECYCLE_EVERY);
         loop {
@@ -47,9 +56,15 @@ pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> 
                         tracing::warn!(error = %err, "pruning per-minute rollups failed; will retry");
                     }
                 }
+                _ = sweep.tick() => match engine.sweep_alerts().await {
+                    Ok(0) => {}
+                    Ok(raised) => tracing::info!(raised, "alerts raised by the sweep"),
+                    Err(err) => tracing::warn!(error = %err, "the alert sweep failed; will retry"),
+                },
                 _ = stop.changed() => break,
             }
         }
+        let _ = alerts.await;
         tracing::debug!("background jobs stopped");
     })
 }

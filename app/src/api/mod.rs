@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod keys;
+pub mod notifications;
 pub mod overview;
 pub mod upgrade;
 

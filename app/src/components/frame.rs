@@ -50,9 +50,25 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
     let has_account = user.account_name.is_some();
     // The page is rendered once, on the server: plain links, marked current from the path.
     let path = leptos_router::hooks::use_location().pathname.get_untracked();
+    let unread = crate::preloaded::<crate::api::notifications::Unread>().unwrap_or_default().0;
     let link = move |href: &'static str, label: &'static str| {
         let current = path == href || (href != "/admin" && path.starts_with(href) && path[href.len()..].starts_with('/'));
-        view! { <a href=href aria-current=current.then_some("page") class=NAV_LINK>{label}</a> }
+        // The notifications link carries the unread count as a badge, which follows the
+        // page's live region when it refreshes (`data-sync`).
+        let badge = (href == "/notifications").then(|| {
+            let shown = if unread > 99 { "99+".to_owned() } else { unread.to_string() };
+            view! {
+                <span data-sync="unread">
+                    {(unread > 0).then(|| view! {
+                        <span class="ml-1 inline-flex justify-center rounded-full bg-red-600 px-1.5 text-xs font-semibold text-white"
+                              data-testid="unread-badge" data-count=unread.to_string()>
+                            {shown}<span class="sr-only">" unread"</span>
+                        </span>
+                    })}
+                </span>
+            }
+        });
+        view! { <a href=href aria-current=current.then_some("page") class=NAV_LINK>{label}{badge}</a> }
     };
     // The navigation is the page table's, in its order.
     let shown = move |nav: Nav| match nav {

@@ -7,14 +7,13 @@
 use crate::api::keys::{list_keys, CreateKey, KeyList, RenameKey, RevokeKey, RotateKey};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::frame::{FormError, Frame};
-use crate::components::when;
+use crate::components::{when, SMALL_BUTTON};
 use crate::islands::LiveRegion;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use model::{ApiKeyView, KeyKind};
 
 const INPUT: &str = "block w-full rounded-md border border-slate-300 px-3 py-2 text-base focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
-const SMALL_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500";
 
 #[component]
 pub fn KeysPage() -> impl IntoView {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod dashboard;
 pub mod keys;
 pub mod not_found;
+pub mod notifications;
 pub mod signin;
 pub mod welcome;
 pub mod analytics;

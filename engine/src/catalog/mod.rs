@@ -59,6 +59,14 @@ pub struct Meter {
     /// Percent of a limit from which an upgrade is suggested.
     #[serde(default = "default_suggest_at")]
     pub suggest_at_percent: f64,
+    /// Percent of a limit at which the account is alerted (besides the limit itself),
+    /// unless it sets its own thresholds.
+    #[serde(default = "default_alert_at")]
+    pub alert_at_percent: f64,
+}
+
+fn default_alert_at() -> f64 {
+    80.0
 }
 
 fn default_suggest_at() -> f64 {
@@ -235,11 +243,10 @@ impl Catalog {
                     meter.key
                 )));
             }
-            if !(1.0..=100.0).contains(&meter.suggest_at_percent) {
-                return Err(error(None, Some(format!("meters[{}].suggest_at_percent", meter.key)), format!(
-                    "must be from 1 to 100, got {}",
-                    meter.suggest_at_percent
-                )));
+            for (field, percent) in [("suggest_at_percent", meter.suggest_at_percent), ("alert_at_percent", meter.alert_at_percent)] {
+                if !(1.0..=100.0).contains(&percent) {
+                    return Err(error(None, Some(format!("meters[{}].{field}", meter.key)), format!("must be from 1 to 100, got {percent}")));
+                }
             }
             if !meter_keys.insert(meter.key.as_str()) {
                 return Err(error(None, Some("meters.key".into()), format!("meter `{}` is defined twice", meter.key)));

@@ -202,7 +202,12 @@ impl Engine {
     async fn charge(&self, info: &AccountInfo, meter: MeterRef, quantity: f64) -> Result<ChargeOutcome, EngineError> {
         let now = self.now();
         let limit = if info.bypass(now) { None } else { info.limit(&meter.key, now) };
+        // Where the account is alerted, looked up before the meter moves into the charge.
+        let points = limit.filter(|_| quantity > 0.0).map(|_| self.alert_points(info, &meter.key, now));
         let outcome = self.ledger().charge(Charge { account: info.account.clone(), meter, quantity, limit }).await?;
+        if let (Some(points), Some(limit), true) = (points, outcome.limit, outcome.allowed) {
+            self.notice_usage(info, points, outcome.used - quantity, outcome.used, limit.value);
+        }
         Ok(outcome)
     }
 
@@ -260,7 +265,16 @@ impl Engine {
                 Err(reason) => results.push(EventResult { idempotency_key: key, status: EventStatus::Rejected, reason: Some(reason) }),
             }
         }
+        let mut accounts: Vec<AccountId> = Vec::new();
+        for event in &valid {
+            if !accounts.contains(&event.account) {
+                accounts.push(event.account.clone());
+            }
+        }
         let outcomes = self.ledger().ingest(valid).await?;
+        for account in &accounts {
+            self.queue_alert_check(account, crate::alerts::INGEST_CHECK_DELAY);
+        }
         for (slot, outcome) in slots.into_iter().zip(outcomes) {
             let result = &mut results[slot];
             match outcome {

@@ -1,6 +1,6 @@
 //! HTTP endpoints for machines, one file per resource: health, the metering API (verify,
-//! usage, quotas, entitlements, grants), the account's usage, license and keys as JSON,
-//! billing webhooks, and the OpenAPI document. [`extract`] says who calls.
+//! usage, quotas, entitlements, grants), the account's usage, license, keys and
+//! notifications as JSON, billing webhooks, and the OpenAPI document. [`extract`] says who calls.
 
 pub mod extract;
 mod entitlements;
@@ -9,6 +9,7 @@ mod health;
 mod keys;
 pub mod limits;
 mod me;
+mod notifications;
 pub mod openapi;
 mod quotas;
 pub mod usage;
@@ -34,6 +35,7 @@ pub fn v1() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(entitlements::router())
         .merge(grants::router())
         .merge(me::v1_router())
+        .merge(notifications::router())
         .merge(keys::router())
         .split_for_parts()
 }

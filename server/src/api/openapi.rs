@@ -97,16 +97,11 @@ pub fn with_catalog(doc: &OpenApi, catalog: &engine::Catalog) -> serde_json::Val
         "feature" => Some(&features),
         _ => None,
     };
-    // An optional body field still takes null; a parameter is left out instead, so a
-    // parameter's schema loses its `null`.
-    let restrict = |schema: &mut Value, values: &[Value], parameter: bool| {
+    // An optional body field still takes null (parameters have lost theirs below).
+    let restrict = |schema: &mut Value, values: &[Value]| {
         let mut values = values.to_vec();
-        if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
-            if parameter {
-                types.retain(|t| t != "null");
-            } else if types.contains(&json!("null")) {
-                values.push(Value::Null);
-            }
+        if schema["type"].as_array().is_some_and(|types| types.contains(&json!("null"))) {
+            values.push(Value::Null);
         }
         schema["enum"] = Value::Array(values);
     };
@@ -121,12 +116,16 @@ pub fn with_catalog(doc: &OpenApi, catalog: &engine::Catalog) -> serde_json::Val
                 let name = parameter["name"].as_str().unwrap_or_default().to_owned();
                 let in_path = parameter["in"] == "path";
                 let Some(schema) = parameter.get_mut("schema") else { continue };
+                // A parameter is present or absent, never null.
+                if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+                    types.retain(|t| t != "null");
+                }
                 if let Some(values) = allowed(&name).filter(|_| in_path) {
-                    restrict(schema, values, true);
+                    restrict(schema, values);
                 }
                 if name == "days" && path.ends_with("/usage.csv") {
                     let days: Vec<Value> = engine::journey::features::EXPORT_DAYS.iter().map(|d| json!(d)).collect();
-                    restrict(schema, &days, true);
+                    restrict(schema, &days);
                 }
             }
         }
@@ -146,7 +145,7 @@ pub fn with_catalog(doc: &OpenApi, catalog: &engine::Catalog) -> serde_json::Val
             let Some(properties) = variant.get_mut("properties").and_then(Value::as_object_mut) else { continue };
             for (field, schema) in properties.iter_mut() {
                 if let Some(values) = allowed(field) {
-                    restrict(schema, values, false);
+                    restrict(schema, values);
                 }
             }
         }

@@ -69,6 +69,9 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
     };
     configure(&mut config);
     let app = router(engine.clone(), &config);
+    // The alert queue runs as in the server (the other background jobs do not).
+    let alerts = engine.clone();
+    tokio::spawn(async move { alerts.run_alert_queue(std::future::pending()).await });
     tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

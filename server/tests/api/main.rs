@@ -1,5 +1,6 @@
 //! The HTTP surface, in-process on loopback, against a fresh SQLite file per test.
 
+mod alerts;
 mod auth;
 mod dashboard;
 mod hardening;

@@ -1,0 +1,301 @@
+//! Usage alerts: which thresholds an account is warned at, noticing a crossing on the hot
+//! path, evaluating it (at once, and in an hourly sweep), and the notifications that result.
+//!
+//! The hot path only notices: a charge that moves a meter across one of the account's
+//! thresholds puts the account in a queue (a set, so a busy account is queued once), and
+//! [`Engine::run_alert_queue`] evaluates what is queued off the request path. Evaluation
+//! reads the account's overview and writes a notification for each threshold it is at or
+//! past; the table's unique key (account, subject, threshold, UTC day) is the dedupe, so a
+//! crossing repeated, evaluated twice, or re-evaluated after a restart is told once a day.
+
+use crate::accounts::access::AccountInfo;
+use crate::{AccountId, Engine, EngineError};
+use chrono::{DateTime, Duration, Utc};
+use model::{AlertKind, LicenseStatus, Notification, QuotaStatus};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The daily request limit warns at this percentage.
+pub const REQUESTS_ALERT_PERCENT: f64 = 90.0;
+/// A license ending within this many days is announced.
+pub const EXPIRY_ALERT_DAYS: i64 = 7;
+
+/// After ingest, an account is evaluated this long after its first queued batch: ingest
+/// does not know where a meter stood before, so every batch queues its accounts, and this
+/// bounds the evaluations to one per account per interval under a stream of batches.
+pub const INGEST_CHECK_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Accounts waiting to be evaluated, each with the time it is due.
+#[derive(Default)]
+pub(crate) struct AlertQueue {
+    pending: Mutex<HashMap<AccountId, Instant>>,
+    wake: tokio::sync::Notify,
+}
+
+impl AlertQueue {
+    /// Queues `account` to be evaluated after `delay`, unless it is queued already (the
+    /// earlier time stands).
+    fn push(&self, account: &AccountId, delay: std::time::Duration) {
+        let due = Instant::now() + delay;
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        match pending.get_mut(account) {
+            Some(at) if *at <= due => return,
+            Some(at) => *at = due,
+            None => {
+                pending.insert(account.clone(), due);
+            }
+        }
+        drop(pending);
+        self.wake.notify_one();
+    }
+
+    /// The accounts due now, and when the next one is.
+    fn take_due(&self) -> (Vec<AccountId>, Option<Instant>) {
+        let now = Instant::now();
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let due: Vec<AccountId> = pending.iter().filter(|(_, at)| **at <= now).map(|(a, _)| a.clone()).collect();
+        for account in &due {
+            pending.remove(account);
+        }
+        (due, pending.values().min().copied())
+    }
+}
+
+/// One alert an evaluation found.
+struct Found {
+    kind: AlertKind,
+    subject: String,
+    threshold: f64,
+    title: String,
+    body: String,
+}
+
+impl Engine {
+    /// The percentages of a meter's limit at which the account is alerted, lowest first:
+    /// its own threshold while its plan has `custom_alert_thresholds`, else the catalog's;
+    /// and always the limit itself.
+    pub fn alert_thresholds_for(&self, info: &AccountInfo, meter: &str, now: DateTime<Utc>) -> Vec<f64> {
+        let [warn, limit] = self.alert_points(info, meter, now);
+        if warn < limit { vec![warn, limit] } else { vec![limit] }
+    }
+
+    /// The warning percentage and the limit's (100), without allocating: the hot path asks.
+    pub(crate) fn alert_points(&self, info: &AccountInfo, meter: &str, now: DateTime<Utc>) -> [f64; 2] {
+        let custom = info.alert_thresholds.get(meter).copied().filter(|_| info.has_feature(crate::journey::thresholds::ALERT_FEATURE, now));
+        let warn = custom.or_else(|| self.catalog().meter(meter).map(|m| m.alert_at_percent)).unwrap_or(80.0);
+        [warn.min(100.0), 100.0]
+    }
+
+    /// Called by a charge with the account's [`Engine::alert_points`]: queues the account
+    /// for evaluation when `before` → `after` crosses one of them. A comparison otherwise.
+    pub(crate) fn notice_usage(&self, info: &AccountInfo, points: [f64; 2], before: f64, after: f64, limit: f64) {
+        if after <= before || limit <= 0.0 {
+            return;
+        }
+        let (from, to) = (before / limit * 100.0, after / limit * 100.0);
+        if points.into_iter().any(|t| from < t && t <= to) {
+            self.hot.alerts.push(&info.account, std::time::Duration::ZERO);
+        }
+    }
+
+    /// Queues an account for evaluation after `delay` (ingest uses [`INGEST_CHECK_DELAY`];
+    /// a plan change that lowers a limit, none).
+    pub fn queue_alert_check(&self, account: &AccountId, delay: std::time::Duration) {
+        self.hot.alerts.push(account, delay);
+    }
+
+    /// Evaluates queued accounts as they fall due, until `stop` resolves. A burst of
+    /// crossings for one account costs one evaluation.
+    pub async fn run_alert_queue(&self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let (due, next) = self.hot.alerts.take_due();
+            for account in due {
+                if let Err(err) = self.evaluate_alerts(&account).await {
+                    tracing::warn!(account = %account, error = %err, "evaluating alerts failed; the hourly sweep will retry");
+                }
+            }
+            let sleep = next.map_or(std::time::Duration::from_secs(3600), |at| at.saturating_duration_since(Instant::now()));
+            tokio::select! {
+                _ = self.hot.alerts.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+                _ = &mut stop => return,
+            }
+        }
+    }
+
+    /// Evaluates every account: the hourly sweep, for whatever the hot path did not see
+    /// (a level set by ingest, time passing towards an expiry). Returns how many new
+    /// notifications it wrote.
+    pub async fn sweep_alerts(&self) -> Result<usize, EngineError> {
+        let accounts: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts ORDER BY id").fetch_all(self.db().pool()).await?;
+        let mut written = 0;
+        for id in accounts {
+            let Ok(account) = AccountId::parse(&id) else { continue };
+            match self.evaluate_alerts(&account).await {
+                Ok(n) => written += n,
+                Err(err) => tracing::warn!(account = %account, error = %err, "evaluating alerts failed"),
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes a notification for every threshold the account is at or past now, once per
+    /// UTC day. Returns how many were new.
+    pub async fn evaluate_alerts(&self, account: &AccountId) -> Result<usize, EngineError> {
+        let now = self.now();
+        let info = self.access(account).await?;
+        let overview = self.overview(account, now).await?;
+        let mut found = Vec::new();
+        for quota in &overview.quotas {
+            // Only the highest threshold reached: one message says where the meter is.
+            let reached = self.alert_thresholds_for(&info, &quota.meter, now).into_iter().rev().find(|t| quota.percent >= *t);
+            if let Some(threshold) = reached {
+                found.push(quota_alert(quota, threshold));
+            }
+        }
+        let per_day = overview.plan.rate_limit_per_day as f64;
+        let today = overview.api_calls_7d.last().map_or(0.0, |d| d.value);
+        if per_day > 0.0 && today / per_day * 100.0 >= REQUESTS_ALERT_PERCENT {
+            let percent = (today / per_day * 1000.0).round() / 10.0;
+            found.push(Found {
+                kind: AlertKind::ThresholdCrossed,
+                subject: "daily_requests".into(),
+                threshold: REQUESTS_ALERT_PERCENT,
+                title: format!("Requests today: {percent}% of the daily limit"),
+                body: format!(
+                    "{} of {} requests today. Past the limit, requests are refused until 00:00 UTC.",
+                    model::quota::format_number(today),
+                    model::quota::format_number(per_day)
+                ),
+            });
+        }
+        found.extend(license_alert(&overview.license, now));
+
+        let day = now.date_naive();
+        let mut written = 0;
+        for alert in found {
+            let id = format!("ntf_{}", uuid::Uuid::new_v4().simple());
+            let inserted = sqlx::query(
+                "INSERT INTO notifications (id, account_id, kind, subject, threshold, day, title, body, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (account_id, subject, threshold, day) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(account.as_str())
+            .bind(alert.kind.as_str())
+            .bind(&alert.subject)
+            .bind(alert.threshold)
+            .bind(day)
+            .bind(&alert.title)
+            .bind(&alert.body)
+            .bind(now)
+            .execute(self.db().pool())
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                tracing::info!(account = %account, kind = alert.kind.as_str(), subject = %alert.subject, threshold = alert.threshold, "alert raised");
+            }
+            written += inserted as usize;
+        }
+        Ok(written)
+    }
+
+    /// The account's notifications, newest first (the higher threshold first at one time).
+    pub async fn notifications(&self, account: &AccountId, limit: u32) -> Result<Vec<Notification>, EngineError> {
+        type Row = (String, String, String, f64, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, subject, threshold, title, body, created_at, read_at FROM notifications
+             WHERE account_id = $1 ORDER BY created_at DESC, threshold DESC, id LIMIT $2",
+        )
+        .bind(account.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, kind, subject, threshold, title, body, created_at, read_at)| {
+                Some(Notification { id, kind: AlertKind::parse(&kind)?, subject, threshold, title, body, created_at, read: read_at.is_some() })
+            })
+            .collect())
+    }
+
+    /// How many of the account's notifications are unread.
+    pub async fn unread_notifications(&self, account: &AccountId) -> Result<i64, EngineError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL")
+            .bind(account.as_str())
+            .fetch_one(self.db().pool())
+            .await?)
+    }
+
+    /// Marks one of the account's notifications read, or all of them; returns how many
+    /// changed. Another account's notification is not found.
+    pub async fn mark_notifications_read(&self, account: &AccountId, id: Option<&str>) -> Result<u64, EngineError> {
+        let now = self.now();
+        let done = match id {
+            Some(id) => {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM notifications WHERE account_id = $1 AND id = $2")
+                    .bind(account.as_str())
+                    .bind(id)
+                    .fetch_optional(self.db().pool())
+                    .await?;
+                if exists.is_none() {
+                    return Err(EngineError::NotFound("notification"));
+                }
+                sqlx::query("UPDATE notifications SET read_at = $3 WHERE account_id = $1 AND id = $2 AND read_at IS NULL")
+                    .bind(account.as_str())
+                    .bind(id)
+                    .bind(now)
+                    .execute(self.db().pool())
+                    .await?
+            }
+            None => sqlx::query("UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL")
+                .bind(account.as_str())
+                .bind(now)
+                .execute(self.db().pool())
+                .await?,
+        };
+        Ok(done.rows_affected())
+    }
+}
+
+fn quota_alert(quota: &QuotaStatus, threshold: f64) -> Found {
+    let per = match quota.period.per_label() {
+        "" => String::new(),
+        per => format!(" ({per})"),
+    };
+    let (kind, title) = if threshold >= 100.0 {
+        (AlertKind::Exceeded, format!("{}: limit reached", quota.name))
+    } else {
+        (AlertKind::ThresholdCrossed, format!("{}: {}% of the limit", quota.name, quota.percent))
+    };
+    let note = quota.note().map(|n| format!(" {n}")).unwrap_or_default();
+    Found { kind, subject: quota.meter.clone(), threshold, title, body: format!("{} used{per}.{note}", quota.usage_text()) }
+}
+
+fn license_alert(license: &model::LicenseView, now: DateTime<Utc>) -> Option<Found> {
+    let status = license.status;
+    if matches!(status, LicenseStatus::PastDue | LicenseStatus::Suspended | LicenseStatus::Expired) {
+        return Some(Found {
+            kind: AlertKind::LicenseStatusChanged,
+            subject: "license".into(),
+            threshold: 0.0,
+            title: format!("License {}", status.label().to_lowercase()),
+            body: match status {
+                LicenseStatus::PastDue => "The last payment failed. Update the payment method to keep the plan.".into(),
+                LicenseStatus::Suspended => "The license is suspended: metered calls are refused. Contact support.".into(),
+                _ => "The license has expired: metered calls are refused. Renew it to continue.".into(),
+            },
+        });
+    }
+    let expires = license.expires_at?;
+    let left = expires - now;
+    (left > Duration::zero() && left <= Duration::days(EXPIRY_ALERT_DAYS)).then(|| Found {
+        kind: AlertKind::LicenseExpiring,
+        subject: "license".into(),
+        threshold: EXPIRY_ALERT_DAYS as f64,
+        title: format!("License ends in {} day{}", left.num_days().max(1), if left.num_days() > 1 { "s" } else { "" }),
+        body: format!("The license ends at {}. Renew it to keep the plan.", expires.format("%H:%M UTC on %-d %b %Y")),
+    })
+}
