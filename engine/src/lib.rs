@@ -59,6 +59,8 @@ struct HotState {
     refusals: std::sync::Mutex<RefusalCounts>,
     /// Accounts whose usage crossed an alert threshold, waiting to be evaluated.
     alerts: alerts::AlertQueue,
+    /// Unread notification counts, for every page's badge.
+    unread: alerts::UnreadCounts,
 }
 
 /// Refusals not yet written: (account, feature, day) -> count.
@@ -97,6 +99,7 @@ impl Engine {
             billing: tokio::sync::Mutex::new(()),
             refusals: std::sync::Mutex::new(std::collections::HashMap::new()),
             alerts: alerts::AlertQueue::default(),
+            unread: alerts::UnreadCounts::default(),
         };
         Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth), hot: Arc::new(hot) }
     }
