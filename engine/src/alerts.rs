@@ -274,20 +274,24 @@ impl Engine {
         let now = self.now();
         let done = match id {
             Some(id) => {
-                let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM notifications WHERE account_id = $1 AND id = $2")
-                    .bind(account.as_str())
-                    .bind(id)
-                    .fetch_optional(self.db().pool())
-                    .await?;
-                if exists.is_none() {
-                    return Err(EngineError::NotFound("notification"));
-                }
-                sqlx::query("UPDATE notifications SET read_at = $3 WHERE account_id = $1 AND id = $2 AND read_at IS NULL")
+                let done = sqlx::query("UPDATE notifications SET read_at = $3 WHERE account_id = $1 AND id = $2 AND read_at IS NULL")
                     .bind(account.as_str())
                     .bind(id)
                     .bind(now)
                     .execute(self.db().pool())
-                    .await?
+                    .await?;
+                // Nothing changed: read already, or not this account's (then not found).
+                if done.rows_affected() == 0 {
+                    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM notifications WHERE account_id = $1 AND id = $2")
+                        .bind(account.as_str())
+                        .bind(id)
+                        .fetch_optional(self.db().pool())
+                        .await?;
+                    if exists.is_none() {
+                        return Err(EngineError::NotFound("notification"));
+                    }
+                }
+                done
             }
             None => sqlx::query("UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL")
                 .bind(account.as_str())

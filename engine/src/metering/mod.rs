@@ -234,12 +234,21 @@ impl Engine {
         if events.len() > MAX_BATCH {
             return Err(EngineError::TooLarge(format!("a batch holds at most {MAX_BATCH} events, got {}; split it", events.len())));
         }
+        // As for consume: a customer naming another account is refused as a whole, before
+        // anything is counted, rather than event by event.
+        if let Scope::Account(own) = scope {
+            if events.iter().any(|e| matches!(&e.account_id, Some(Value::String(id)) if id != own.as_str())) {
+                return Err(EngineError::Forbidden("a customer key writes only to its own account; leave account_id out"));
+            }
+        }
         let now = self.now();
         let window = self.ingest_window();
         let mut results = Vec::with_capacity(events.len());
         let mut valid = Vec::with_capacity(events.len());
         let mut slots = Vec::with_capacity(events.len());
         let mut known: Vec<AccountId> = Vec::new();
+        // The accounts with a valid event: evaluated for alerts after the write.
+        let mut accounts: Vec<AccountId> = Vec::new();
         for raw in events {
             let key = match &raw.idempotency_key {
                 Some(Value::String(k)) => Some(k.chars().take(MAX_KEY_LEN).collect()),
@@ -258,17 +267,14 @@ impl Engine {
             };
             match checked {
                 Ok(event) => {
+                    if !accounts.contains(&event.account) {
+                        accounts.push(event.account.clone());
+                    }
                     slots.push(results.len());
                     valid.push(event);
                     results.push(EventResult { idempotency_key: key, status: EventStatus::Accepted, reason: None });
                 }
                 Err(reason) => results.push(EventResult { idempotency_key: key, status: EventStatus::Rejected, reason: Some(reason) }),
-            }
-        }
-        let mut accounts: Vec<AccountId> = Vec::new();
-        for event in &valid {
-            if !accounts.contains(&event.account) {
-                accounts.push(event.account.clone());
             }
         }
         let outcomes = self.ledger().ingest(valid).await?;
