@@ -6,7 +6,7 @@ import { ADMIN, OWNER, collectErrors, openHydrated, signIn } from './helpers';
 // without the nonce, an eval, a script from elsewhere) would log a violation here.
 const pages = {
   public: ['/signin', '/signup', '/plans'],
-  customer: ['/dashboard', '/keys', '/analytics', '/export', '/upgrade', '/account'],
+  customer: ['/dashboard', '/keys', '/notifications', '/analytics', '/export', '/upgrade', '/account'],
   admin: ['/admin', '/admin/requests'],
 };
 
