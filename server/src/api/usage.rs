@@ -136,7 +136,16 @@ async fn ingest(State(state): State<AppState>, caller: Caller, headers: HeaderMa
     };
     let scope = match &caller {
         Caller::Service { .. } => Scope::Service,
-        Caller::Customer { account, .. } => Scope::Account(account.clone()),
+        Caller::Customer { account, .. } => {
+            // As for consume: naming another account is refused as a whole, before anything
+            // is counted. The engine itself answers such events one by one (its contract,
+            // held by engine/tests/hostile_input.rs); the refusal is the API's.
+            let other = events.iter().any(|e| matches!(&e.account_id, Some(serde_json::Value::String(id)) if id != account.as_str()));
+            if other {
+                return Err(ApiError::Forbidden("a customer key writes only to its own account; leave account_id out".into()));
+            }
+            Scope::Account(account.clone())
+        }
     };
     let results = state.engine.ingest(&scope, events).await?;
     let all_rejected = !results.is_empty() && results.iter().all(|r| r.status == EventStatus::Rejected);
