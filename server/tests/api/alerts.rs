@@ -150,6 +150,14 @@ async fn an_account_marks_its_own_notifications_read_and_no_one_elses() {
     assert_eq!(again, json!({"marked": 0, "unread": 0}));
     assert_eq!(notifications(&app, &a).await["notifications"][0]["read"], true);
 
+    // A service key acts for no account of its own; no key at all is refused.
+    let service = app.service_key().await;
+    let (status, code, _) = error_code(app.get_with_key(&service, "/api/v1/users/me/notifications").await).await;
+    assert_eq!((status.as_u16(), code.as_str()), (403, "forbidden"));
+    let (status, _, _) = error_code(app.post_json(&service, "/api/v1/users/me/notifications/read", &json!({})).await).await;
+    assert_eq!(status.as_u16(), 403);
+    assert_eq!(app.get("/api/v1/users/me/notifications").await.status(), 401);
+
     // Bad input: a limit out of range, an unknown field.
     let (status, _, _) = error_code(app.get_with_key(&a, "/api/v1/users/me/notifications?limit=0").await).await;
     assert_eq!(status.as_u16(), 422);
