@@ -93,8 +93,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=routes::account::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/keys") view=routes::keys::KeysPage ssr=SsrMode::Async />
                 <Route path=path!("/notifications") view=routes::notifications::NotificationsPage ssr=SsrMode::Async />
+                <Route path=path!("/settings/alerts") view=routes::alert_settings::AlertSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=routes::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=routes::welcome::WelcomePage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password") view=routes::signin::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset-password") view=routes::signin::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/requests") view=routes::admin::RequestsPage ssr=SsrMode::Async />
                 <Route path=path!("/export") view=routes::export::ExportPage ssr=SsrMode::Async />
                 <Route path=path!("/analytics") view=routes::analytics::AnalyticsPage ssr=SsrMode::Async />

@@ -56,6 +56,7 @@ pub const PAGES: &[Page] = &[
     page("/dashboard", Access::Customer, Preload::Dashboard, Nav::Customer("Dashboard")),
     page("/keys", Access::Customer, Preload::Nothing, Nav::Customer("API keys")),
     page("/notifications", Access::Customer, Preload::Nothing, Nav::Customer("Notifications")),
+    page("/settings/alerts", Access::Customer, Preload::License, Nav::Hidden),
     page("/analytics", Access::Customer, Preload::License, Nav::Customer("Analytics")),
     page("/export", Access::Customer, Preload::License, Nav::Customer("Export")),
     page("/upgrade", Access::Customer, Preload::Nothing, Nav::Hidden),
@@ -66,6 +67,8 @@ pub const PAGES: &[Page] = &[
     page("/signin", Access::Public, Preload::Nothing, Nav::Hidden),
     page("/signup", Access::Public, Preload::Nothing, Nav::Hidden),
     page("/welcome", Access::Public, Preload::Nothing, Nav::Hidden),
+    page("/forgot-password", Access::Public, Preload::Nothing, Nav::Hidden),
+    page("/reset-password", Access::Public, Preload::Nothing, Nav::Hidden),
 ];
 
 /// The page at exactly `path` (a trailing slash ignored).

@@ -21,6 +21,31 @@ pub struct EngineConfig {
     /// Which Stripe events this deployment acts on: live ones (the default) or, for a
     /// staging deployment, test-mode ones. The other kind is recorded and ignored.
     pub stripe_live: bool,
+    /// How people reach the server, for links in emails and webhook events.
+    pub public_url: String,
+    /// Email and outgoing webhooks.
+    pub delivery: DeliveryConfig,
+}
+
+/// How alerts leave the server.
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    /// The SMTP server; `None` turns email off.
+    pub mailer: Option<crate::alerts::mail::Mailer>,
+    /// Which non-public networks webhooks may reach.
+    pub net_policy: crate::alerts::webhooks::NetPolicy,
+    /// The wait before each attempt (the first counted from the alert).
+    pub retry_schedule: Vec<std::time::Duration>,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            mailer: None,
+            net_policy: crate::alerts::webhooks::NetPolicy::default(),
+            retry_schedule: crate::alerts::outbox::DEFAULT_RETRY_SCHEDULE.to_vec(),
+        }
+    }
 }
 
 /// The default service limit: far above what one instance serves, so it only stops a
@@ -38,6 +63,8 @@ impl Default for EngineConfig {
             whop_webhook_secrets: Vec::new(),
             stripe_webhook_secrets: Vec::new(),
             stripe_live: true,
+            public_url: "http://127.0.0.1:3000".into(),
+            delivery: DeliveryConfig::default(),
         }
     }
 }
@@ -54,6 +81,8 @@ impl fmt::Debug for EngineConfig {
             .field("whop_webhook_secrets", &redacted(&self.whop_webhook_secrets))
             .field("stripe_webhook_secrets", &redacted(&self.stripe_webhook_secrets))
             .field("stripe_live", &self.stripe_live)
+            .field("public_url", &self.public_url)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }

@@ -73,11 +73,12 @@ pub struct DemoLogin {
 /// The demo users: an owner and a member of the default viewer's account, the owners of a
 /// second account (to show tenants apart) and of a free account over its limits (to walk
 /// the upgrade journey), and an operator admin.
-pub const DEMO_LOGINS: [DemoLogin; 5] = [
+pub const DEMO_LOGINS: [DemoLogin; 6] = [
     DemoLogin { email: "owner@initech.example", password: "initech-owner-demo", role: Role::Owner, account: Some("acc_initech") },
     DemoLogin { email: "member@initech.example", password: "initech-member-demo", role: Role::Member, account: Some("acc_initech") },
     DemoLogin { email: "owner@acme.example", password: "acme-owner-demo", role: Role::Owner, account: Some("acc_acme") },
     DemoLogin { email: "owner@hooli.example", password: "hooli-owner-demo", role: Role::Owner, account: Some("acc_hooli") },
+    DemoLogin { email: "owner@globex.example", password: "globex-owner-demo", role: Role::Owner, account: Some("acc_globex") },
     DemoLogin { email: "admin@tollgate.example", password: "tollgate-admin-demo", role: Role::Admin, account: None },
 ];
 

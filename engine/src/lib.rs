@@ -15,7 +15,7 @@
 //! | verify, consume, entitlements, ingest; the ledger, rollups, rate limits | [`metering`] |
 //! | Whop and Stripe webhooks, the license lifecycle | [`billing`] |
 //! | the dashboard's overview, suggestions, features, upgrade requests, thresholds | [`journey`] |
-//! | usage alerts: thresholds, evaluation, notifications | [`alerts`] |
+//! | usage alerts: thresholds, evaluation, notifications; email, webhooks, the delivery queue | [`alerts`] |
 //! | the plan catalog | [`catalog`] |
 //! | demo data and the load-test generator | [`demo`] |
 //! | the engine's clock (the only source of "now") | [`Clock`] |
@@ -38,7 +38,7 @@ pub mod metering;
 
 pub use catalog::Catalog;
 pub use clock::Clock;
-pub use config::{EngineConfig, DEFAULT_SERVICE_RATE_PER_SECOND};
+pub use config::{DeliveryConfig, EngineConfig, DEFAULT_SERVICE_RATE_PER_SECOND};
 pub use error::EngineError;
 pub use ids::{AccountId, GrantId, KeyId, RequestId, UserId};
 pub use journey::overview::OverviewRead;
@@ -61,6 +61,10 @@ struct HotState {
     alerts: alerts::AlertQueue,
     /// Unread notification counts, for every page's badge.
     unread: alerts::UnreadCounts,
+    /// Wakes the delivery worker when a message is queued.
+    deliveries: tokio::sync::Notify,
+    /// The client outgoing webhooks are sent with, built on first use.
+    webhook_client: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// Refusals not yet written: (account, feature, day) -> count.
@@ -100,6 +104,8 @@ impl Engine {
             refusals: std::sync::Mutex::new(std::collections::HashMap::new()),
             alerts: alerts::AlertQueue::default(),
             unread: alerts::UnreadCounts::default(),
+            deliveries: tokio::sync::Notify::new(),
+            webhook_client: std::sync::OnceLock::new(),
         };
         Self { db, catalog: Arc::new(catalog), config: Arc::new(config), auth: Arc::new(auth), hot: Arc::new(hot) }
     }

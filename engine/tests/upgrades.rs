@@ -2,6 +2,7 @@
 //! feature access, requests with their evidence, the admin's answer, and custom alert
 //! thresholds.
 
+use model::AlertThreshold;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::accounts::NewAccount;
 use engine::metering::Recorded;
@@ -554,7 +555,7 @@ async fn custom_alert_thresholds_need_starter() {
     let e = &t.engine;
     let a = account(e, "acc_free", "free").await;
     let info = e.access(&a).await.expect("access");
-    match e.set_alert_threshold("owner@example.com", &info, "memories", Some(50.0)).await {
+    match e.set_alert_thresholds("owner@example.com", &info, "memories", &[AlertThreshold::percent(50.0)]).await {
         Err(EngineError::UpgradeRequired(entitlement)) => {
             assert_eq!(entitlement.feature, "custom_alert_thresholds");
             assert_eq!(entitlement.required_plan.as_deref(), Some("starter"));
@@ -579,8 +580,8 @@ async fn a_custom_alert_threshold_moves_the_warning_point() {
     assert!(!before.is_approaching(), "50% is below the default 80%");
 
     let info = e.access(&a).await.expect("access");
-    e.set_alert_threshold("owner@example.com", &info, "memories", Some(50.0)).await.expect("set");
-    assert_eq!(e.alert_thresholds(&a).await.expect("thresholds").get("memories"), Some(&50.0));
+    e.set_alert_thresholds("owner@example.com", &info, "memories", &[AlertThreshold::percent(50.0)]).await.expect("set");
+    assert_eq!(e.alert_thresholds(&a).await.expect("thresholds").get("memories"), Some(&vec![AlertThreshold::percent(50.0)]));
 
     let o = e.overview(&a, e.now()).await.expect("overview");
     let after = memories(&o);
@@ -597,16 +598,16 @@ async fn a_custom_alert_threshold_moves_the_warning_point() {
     assert!(!under.is_approaching());
 
     // Setting again replaces; None removes.
-    e.set_alert_threshold("owner@example.com", &info, "memories", Some(40.0)).await.expect("replace");
+    e.set_alert_thresholds("owner@example.com", &info, "memories", &[AlertThreshold::percent(40.0)]).await.expect("replace");
     assert_eq!(e.alert_thresholds(&a).await.expect("thresholds").len(), 1);
     assert_eq!(memories(&e.overview(&a, e.now()).await.expect("overview")).alert_percent, 40.0);
-    e.set_alert_threshold("owner@example.com", &info, "memories", None).await.expect("remove");
+    e.set_alert_thresholds("owner@example.com", &info, "memories", &[]).await.expect("remove");
     assert!(e.alert_thresholds(&a).await.expect("thresholds").is_empty());
     assert_eq!(memories(&e.overview(&a, e.now()).await.expect("overview")).alert_percent, 80.0);
 
     let set_rows = audit_rows(e, &a, "alert_threshold.set").await;
     let afters: Vec<&str> = set_rows.iter().map(|(_, _, _, after)| after.as_str()).collect();
-    assert_eq!(afters, ["50", "40", "default"]);
+    assert_eq!(afters, ["50%", "40%", "default"]);
 }
 
 #[tokio::test]
@@ -617,17 +618,17 @@ async fn alert_threshold_values_and_meters_are_validated() {
     let info = e.access(&a).await.expect("access");
 
     for bad in [0.0, 0.5, 100.5, 150.0, -10.0, f64::NAN, f64::INFINITY] {
-        assert_eq!(invalid_field(e.set_alert_threshold("o", &info, "memories", Some(bad)).await), "percent", "{bad}");
+        assert_eq!(invalid_field(e.set_alert_thresholds("o", &info, "memories", &[AlertThreshold::percent(bad)]).await), "thresholds", "{bad}");
     }
-    assert_eq!(invalid_field(e.set_alert_threshold("o", &info, "bandwidth", Some(50.0)).await), "meter");
-    assert_eq!(invalid_field(e.set_alert_threshold("o", &info, "", Some(50.0)).await), "meter");
+    assert_eq!(invalid_field(e.set_alert_thresholds("o", &info, "bandwidth", &[AlertThreshold::percent(50.0)]).await), "meter");
+    assert_eq!(invalid_field(e.set_alert_thresholds("o", &info, "", &[AlertThreshold::percent(50.0)]).await), "meter");
     assert!(e.alert_thresholds(&a).await.expect("thresholds").is_empty(), "nothing stored for refused values");
 
     // The bounds themselves are accepted.
-    e.set_alert_threshold("o", &info, "memories", Some(1.0)).await.expect("1%");
-    e.set_alert_threshold("o", &info, "api_calls", Some(100.0)).await.expect("100%");
+    e.set_alert_thresholds("o", &info, "memories", &[AlertThreshold::percent(1.0)]).await.expect("1%");
+    e.set_alert_thresholds("o", &info, "api_calls", &[AlertThreshold::percent(100.0)]).await.expect("100%");
     let thresholds = e.alert_thresholds(&a).await.expect("thresholds");
-    assert_eq!((thresholds.get("memories"), thresholds.get("api_calls")), (Some(&1.0), Some(&100.0)));
+    assert_eq!((thresholds.get("memories"), thresholds.get("api_calls")), (Some(&vec![AlertThreshold::percent(1.0)]), Some(&vec![AlertThreshold::percent(100.0)])));
 }
 
 // ---------------------------------------------------------------------------------------

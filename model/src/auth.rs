@@ -115,14 +115,18 @@ pub struct ApiKeyView {
 pub enum KeyScope {
     /// Create and revoke the account's keys (`/api/v1/user/keys`).
     ManageKeys,
+    /// Register, roll and delete the account's outgoing webhook endpoints
+    /// (`/api/v1/users/me/webhooks`).
+    ManageWebhooks,
 }
 
 impl KeyScope {
-    pub const ALL: [KeyScope; 1] = [KeyScope::ManageKeys];
+    pub const ALL: [KeyScope; 2] = [KeyScope::ManageKeys, KeyScope::ManageWebhooks];
 
     pub fn as_str(self) -> &'static str {
         match self {
             KeyScope::ManageKeys => "manage_keys",
+            KeyScope::ManageWebhooks => "manage_webhooks",
         }
     }
 

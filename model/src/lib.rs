@@ -28,4 +28,4 @@ pub use metering::{EventStatus, VerifyCode};
 pub mod upgrade;
 pub use upgrade::{FeatureAccess, MeterAnalytics, RequestKind, RequestStatus, TierLimit, TierView, UpgradeOptions, UpgradeRequestView, UsageEvidence};
 pub mod notification;
-pub use notification::{AlertKind, Notification};
+pub use notification::{AlertData, AlertEvent, AlertSettings, AlertThreshold, AlertKind, DeliveryAttempt, DeliveryView, Notification, WebhookEndpoint, WebhookEndpointWithSecret};

@@ -50,7 +50,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// The settings a TOML file may hold, and the environment variable each one stands for.
-pub const FILE_SETTINGS: [(&str, &str); 17] = [
+pub const FILE_SETTINGS: [(&str, &str); 21] = [
     ("addr", "TOLLGATE_ADDR"),
     ("database_url", "TOLLGATE_DATABASE_URL"),
     ("catalog", "TOLLGATE_CATALOG"),
@@ -68,6 +68,10 @@ pub const FILE_SETTINGS: [(&str, &str); 17] = [
     ("metrics_token", "TOLLGATE_METRICS_TOKEN"),
     ("stripe_mode", "TOLLGATE_STRIPE_MODE"),
     ("trusted_proxies", "TOLLGATE_TRUSTED_PROXIES"),
+    ("smtp_url", "TOLLGATE_SMTP_URL"),
+    ("smtp_from", "TOLLGATE_SMTP_FROM"),
+    ("webhook_allow_nets", "TOLLGATE_WEBHOOK_ALLOW_NETS"),
+    ("delivery_retry_secs", "TOLLGATE_DELIVERY_RETRY_SECS"),
 ];
 
 /// The environment a TOML settings file stands for: `(variable, value)` per setting.
@@ -141,6 +145,8 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of `serve`'s settings costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Serve the dashboard, the REST API and the health endpoints.
     Serve(ServeArgs),
@@ -316,6 +322,28 @@ pub struct ServeArgs {
     #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
 
+    /// The SMTP server alert and password-reset emails go through, as lettre reads it:
+    /// `smtp://127.0.0.1:2525` (plain), `smtp://host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:password@host:465` (TLS). Without it, email is off.
+    #[arg(long, env = "TOLLGATE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of those emails, e.g. `Tollgate <alerts@example.com>`.
+    #[arg(long, env = "TOLLGATE_SMTP_FROM", default_value = "Tollgate <tollgate@localhost>")]
+    pub smtp_from: String,
+
+    /// Networks outgoing webhooks may reach although they are not public (loopback,
+    /// private, link-local), as comma-separated CIDRs. `http://` URLs are accepted only
+    /// for these. Empty by default: webhooks go to public HTTPS endpoints only.
+    #[arg(long, env = "TOLLGATE_WEBHOOK_ALLOW_NETS", value_delimiter = ',', value_parser = parse_cidr)]
+    pub webhook_allow_nets: Vec<ipnet::IpNet>,
+
+    /// Seconds to wait before each delivery attempt of an email or webhook, the first
+    /// counted from the alert and each next one from the failure before it,
+    /// comma-separated. The number of entries is the number of attempts.
+    #[arg(long, env = "TOLLGATE_DELIVERY_RETRY_SECS", value_delimiter = ',', default_value = "0,5,300,1800,7200,18000,36000,86400")]
+    pub delivery_retry_secs: Vec<u64>,
+
     /// Folder holding the built site (`pkg/`, vendored scripts, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -329,9 +357,23 @@ impl fmt::Debug for StoreArgs {
 }
 
 impl ServeArgs {
-    /// The engine's settings from these flags.
-    pub fn engine_config(&self) -> engine::EngineConfig {
-        engine::EngineConfig {
+    /// The engine's settings from these flags; `public_url` is where people reach the
+    /// server (links in emails). Refuses an SMTP URL or sender that cannot work.
+    pub fn engine_config(&self, public_url: &str) -> anyhow::Result<engine::EngineConfig> {
+        let mailer = match &self.smtp_url {
+            Some(url) => Some(engine::alerts::mail::Mailer::new(url.expose(), &self.smtp_from).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        if self.delivery_retry_secs.is_empty() || self.delivery_retry_secs.len() > 20 {
+            bail!("TOLLGATE_DELIVERY_RETRY_SECS must list 1 to 20 waits in seconds, e.g. 0,5,300");
+        }
+        Ok(engine::EngineConfig {
+            public_url: public_url.to_owned(),
+            delivery: engine::DeliveryConfig {
+                mailer,
+                net_policy: engine::alerts::webhooks::NetPolicy { allow: self.webhook_allow_nets.clone() },
+                retry_schedule: self.delivery_retry_secs.iter().map(|s| std::time::Duration::from_secs(*s)).collect(),
+            },
             billing_portal_url: self.billing_portal_url.clone(),
             service_rate_per_second: self.service_rate_limit,
             ingest_window: engine::metering::IngestWindow {
@@ -342,7 +384,7 @@ impl ServeArgs {
             stripe_webhook_secrets: split_secrets(self.stripe_webhook_secret.as_ref().map(Secret::expose)),
             stripe_live: self.stripe_mode == StripeMode::Live,
             ..engine::EngineConfig::default()
-        }
+        })
     }
 }
 
@@ -396,7 +438,7 @@ mod tests {
         }
         assert!(shown.contains("postgres://tollgate:***@db.internal/tollgate"), "{shown}");
         let Command::Serve(serve) = args.command else { panic!("serve") };
-        assert_eq!(serve.engine_config().whop_webhook_secrets, ["whop_signing_value"], "the value itself is kept");
+        assert_eq!(serve.engine_config("http://127.0.0.1:3000").expect("valid").whop_webhook_secrets, ["whop_signing_value"], "the value itself is kept");
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> 
         let (engine, mut stop) = (engine.clone(), stop.clone());
         tokio::spawn(async move { engine.run_alert_queue(async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await })
     };
+    // Emails and outgoing webhooks, from the durable queue.
+    let deliveries = {
+        let (engine, mut stop) = (engine.clone(), stop.clone());
+        tokio::spawn(async move { engine.run_deliveries(async move { while stop.changed().await.is_ok() && !*stop.borrow() {} }).await })
+    };
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PRUNE_EVERY);
         // The first sweep a minute after start, not during it.
@@ -65,6 +70,7 @@ pub fn spawn(engine: Engine, mut stop: watch::Receiver<bool>) -> JoinHandle<()> 
             }
         }
         let _ = alerts.await;
+        let _ = deliveries.await;
         tracing::debug!("background jobs stopped");
     })
 }

@@ -156,7 +156,13 @@ async fn api_envelope_for_unrouted(request: axum::extract::Request, next: axum::
 
 /// `tollgate serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let engine = open_engine(&args.store, args.engine_config()).await?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let local = listener.local_addr()?;
+    // The public URL defaults to the address actually bound (port 0 becomes the real port).
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let engine = open_engine(&args.store, args.engine_config(&public_url)?).await?;
     if !args.demo && engine.has_published_demo_admin().await? {
         anyhow::bail!(
             "this database holds the demo data, whose admin password is published in the README; \
@@ -167,12 +173,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let ids = engine.seed_demo(engine.now()).await.context("cannot seed the demo data")?;
         tracing::info!(accounts = ids.len(), "seeded demo data");
     }
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let local = listener.local_addr()?;
-    // The public URL defaults to the address actually bound (port 0 becomes the real port).
-    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
     let config = ServerConfig {
         addr: local,
         site_root: args.site_root.clone(),

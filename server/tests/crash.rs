@@ -8,21 +8,16 @@
 
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CYCLES: usize = 20;
 const CLIENTS: usize = 4;
 const BATCH: usize = 5;
 
 mod support;
-use support::{tollgate, Running};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+use support::{free_port, tollgate, Running};
 
 fn run(database: &str, args: &[&str]) -> String {
     let output = tollgate().args(args).arg("--database").arg(database).output().expect("run tollgate");
@@ -35,25 +30,7 @@ async fn start(database: &str, port: u16, client: &reqwest::Client) -> Running {
 }
 
 async fn start_with(database: &str, port: u16, client: &reqwest::Client, env: &[(&str, &str)]) -> Running {
-    let child = tollgate()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let running = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
-            if r.status() == 200 {
-                return running;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the server did not come up");
+    support::serve(database, port, client, &[], env).await
 }
 
 /// Events not yet acknowledged, and the keys that were.

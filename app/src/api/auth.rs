@@ -43,6 +43,31 @@ pub async fn signup_enabled() -> Result<bool, AppError> {
     Ok(crate::state::AppState::get()?.signup_enabled)
 }
 
+/// Whether this server can reset a password by email (it has a mail server).
+#[server(endpoint = "session/reset_options")]
+pub async fn password_reset_available() -> Result<bool, AppError> {
+    Ok(crate::state::AppState::get()?.engine.password_reset_available())
+}
+
+/// Emails a password reset link to `email` if it has an account. The answer is the same
+/// either way.
+#[server(endpoint = "session/forgot")]
+pub async fn request_password_reset(email: String) -> Result<String, AppError> {
+    let state = crate::state::AppState::get()?;
+    state.engine.request_password_reset(&email, client_address().await).await?;
+    Ok(format!("If {} has an account, a link to choose a new password is on its way. It works once, within an hour.", email.trim()))
+}
+
+/// Sets a new password with a reset link, signs every other session out, and signs in.
+#[server(endpoint = "session/reset")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let state = crate::state::AppState::get()?;
+    let session = state.engine.reset_password(&token, &password, client_address().await).await?;
+    crate::state::set_cookie(&state.session_cookie(&session));
+    leptos_axum::redirect("/dashboard");
+    Ok(())
+}
+
 /// Signs in: a new session (and session id) every time, then on to `next`.
 #[server(endpoint = "session/sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {

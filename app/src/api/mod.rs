@@ -3,6 +3,7 @@
 //! query by the viewer's own account. None takes an account id from the browser.
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod keys;
 pub mod notifications;

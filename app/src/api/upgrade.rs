@@ -143,20 +143,16 @@ pub async fn get_analytics(days: u32) -> Result<Vec<MeterSeries>, AppError> {
         .collect())
 }
 
-/// Sets the alert threshold of a meter (empty `percent`: back to the default). Needs
-/// `custom_alert_thresholds`; owners only.
+/// Sets the alert thresholds of a meter from a list such as `50%, 80%, 1000` (empty: back
+/// to the default). Needs `custom_alert_thresholds`; owners only.
 #[server(endpoint = "alerts/set")]
-pub async fn set_alert_threshold(meter: String, percent: String) -> Result<(), AppError> {
+pub async fn set_alert_threshold(meter: String, thresholds: String) -> Result<(), AppError> {
     let (state, viewer, account) = customer()?;
     viewer.require(model::Role::Owner)?;
-    let percent = match percent.trim() {
-        "" => None,
-        raw => Some(raw.parse::<f64>().map_err(|_| {
-            AppError::from(engine::EngineError::Invalid { field: "percent", message: "enter a number from 1 to 100".into() })
-        })?),
-    };
+    let thresholds = model::AlertThreshold::parse_list(&thresholds)
+        .map_err(|message| AppError::from(engine::EngineError::Invalid { field: "thresholds", message }))?;
     let info = state.engine.access(&account).await?;
-    Ok(state.engine.set_alert_threshold(&viewer.email, &info, &meter, percent).await?)
+    Ok(state.engine.set_alert_thresholds(&viewer.email, &info, &meter, &thresholds).await?)
 }
 
 /// Every upgrade and sales request, pending first (admins only).

@@ -7,12 +7,9 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::meter::QuotaMeter;
 use crate::components::plan_card::PlanCard;
 use crate::components::plan_history::PlanHistory;
-use crate::components::license::{FeatureGate, LicenseContext};
+use crate::components::license::LicenseContext;
 use crate::components::status_header::LicenseHeader;
 use crate::components::suggestions::{RequestNotice, SuggestionCards};
-use crate::api::upgrade::SetAlertThreshold;
-use crate::components::frame::FormError;
-use leptos::server_fn::ServerFn;
 use crate::islands::LiveRegion;
 use leptos::prelude::*;
 
@@ -51,7 +48,6 @@ fn DashboardView(data: Dashboard) -> AnyView {
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "never".to_owned());
     let quotas = data.quotas.clone();
-    let quotas_for_alerts = data.quotas.clone();
     view! {
         <LicenseHeader license=data.license.clone() plan=data.plan.clone() portal=data.billing_portal_url.clone() />
         <main class="mx-auto max-w-6xl px-4 py-6" data-testid="dashboard" data-auto-refresh="">
@@ -87,11 +83,11 @@ fn DashboardView(data: Dashboard) -> AnyView {
                     <UsageChart series=data.api_calls_7d.clone() option_json=chart_option />
                 </section>
                 <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm md:col-span-3" aria-labelledby="alerts-title" data-testid="alert-settings">
-                    <h2 id="alerts-title" class="mb-1 font-semibold">"Alert thresholds"</h2>
-                    <p class="mb-3 text-sm text-slate-600">"Choose from what percentage of a limit each meter warns you (80% by default)."</p>
-                    <FeatureGate feature="custom_alert_thresholds">
-                        <AlertThresholds quotas=quotas_for_alerts.clone() />
-                    </FeatureGate>
+                    <h2 id="alerts-title" class="mb-1 font-semibold">"Alerts"</h2>
+                    <p class="text-sm text-slate-600">
+                        "Each meter warns you when it turns amber and again at its limit, under Notifications and by the email and webhooks you choose. "
+                        <a href="/settings/alerts" class="font-medium text-indigo-700 underline" data-testid="alert-settings-link">"Alert settings"</a>
+                    </p>
                 </section>
                 <PlanHistory changes=plan_history />
             </div>
@@ -100,29 +96,3 @@ fn DashboardView(data: Dashboard) -> AnyView {
     .into_any()
 }
 
-/// The account's own alert thresholds (the `custom_alert_thresholds` feature).
-#[component]
-fn AlertThresholds(quotas: Vec<model::QuotaStatus>) -> impl IntoView {
-    let input = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm";
-    view! {
-        <ul class="mb-3 flex flex-wrap gap-2 text-xs" data-testid="alert-current">
-            {quotas.iter().map(|q| view! {
-                <li class="rounded bg-slate-100 px-2 py-1">{format!("{}: warn at {}%", q.name, q.alert_percent)}</li>
-            }).collect_view()}
-        </ul>
-        // Sent by the live region: it stays on the page, shows a refusal in place, and
-        // re-reads the region so the list above shows the new threshold.
-        <form action=SetAlertThreshold::url() method="post" data-enhance="" class="flex flex-col gap-2 md:flex-row md:items-end">
-            <label class="flex flex-col text-sm">"Meter"
-                <select name="meter" class=input data-testid="alert-meter">
-                    {quotas.iter().map(|q| view! { <option value=q.meter.clone()>{q.name.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-            <label class="flex flex-col text-sm">"Warn at (%)"
-                <input name="percent" type="number" min="1" max="100" step="1" placeholder="80" class=input data-testid="alert-percent" />
-            </label>
-            <button type="submit" data-testid="alert-save" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 disabled:opacity-60">"Save"</button>
-            <FormError testid="alert-error" class="md:self-center" />
-        </form>
-    }
-}

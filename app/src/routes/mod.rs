@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod account;
+pub mod alert_settings;
 pub mod admin;
 pub mod dashboard;
 pub mod keys;

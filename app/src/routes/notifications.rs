@@ -24,7 +24,8 @@ pub fn NotificationsPage() -> impl IntoView {
                 <main class="mx-auto max-w-3xl px-4 py-6">
                     <h1 class="mb-1 text-xl font-semibold">"Notifications"</h1>
                     <p class="mb-4 text-sm text-slate-600">
-                        "Thresholds your usage crossed, limits reached, and changes to your license: at most one a day for each."
+                        "Thresholds your usage crossed, limits reached, and changes to your license and plan: at most one a day for each. "
+                        <a href="/settings/alerts" class="font-medium text-indigo-700 underline" data-testid="alert-settings-link">"Alert settings"</a>
                     </p>
                     <Suspense fallback=|| ()>
                         {move || page.get().map(|result| match result {
@@ -76,6 +77,7 @@ fn Item(item: Notification) -> impl IntoView {
         AlertKind::ThresholdCrossed => ("border-amber-200 bg-amber-50", "Threshold"),
         AlertKind::LicenseExpiring => ("border-sky-200 bg-sky-50", "License"),
         AlertKind::LicenseStatusChanged => ("border-red-200 bg-red-50", "License"),
+        AlertKind::PlanChanged => ("border-indigo-200 bg-indigo-50", "Plan"),
     };
     let tone = if item.read { "border-slate-200 bg-white" } else { tone };
     let when = item.created_at.format("%-d %b %Y, %H:%M UTC").to_string();

@@ -36,9 +36,9 @@ pub struct AccountInfo {
     pub seats: i64,
     pub starts_at: DateTime<Utc>,
     pub grants: Vec<Grant>,
-    /// The account's own alert thresholds (meter, percent); applied while the plan has the
-    /// `custom_alert_thresholds` feature.
-    pub alert_thresholds: std::collections::BTreeMap<String, f64>,
+    /// The account's own alert thresholds per meter, lowest first; applied while the plan
+    /// has the `custom_alert_thresholds` feature.
+    pub alert_thresholds: std::collections::BTreeMap<String, Vec<model::AlertThreshold>>,
     /// What the customer's pages show beside the license, read on first use and dropped
     /// with the entry.
     page: tokio::sync::OnceCell<AccountPage>,

@@ -113,6 +113,8 @@ impl Engine {
     /// the new terms on its next request.
     pub(crate) fn license_changed(&self, account: &AccountId) {
         self.access_cache().forget(account);
+        // A lower limit, a lapsed status or the change itself may be news for the account.
+        self.queue_alert_check(account, std::time::Duration::ZERO);
     }
 
     /// The account's plan history, newest first.

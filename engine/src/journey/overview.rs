@@ -62,8 +62,10 @@ impl Engine {
         // The account's own alert thresholds apply while its plan has the feature.
         if info.has_feature(super::thresholds::ALERT_FEATURE, now) {
             for quota in &mut quotas {
-                if let Some(percent) = info.alert_thresholds.get(&quota.meter) {
-                    quota.alert_percent = *percent;
+                // The meter turns amber at its lowest threshold below the limit.
+                let lowest = info.alert_thresholds.get(&quota.meter).into_iter().flatten().map(|t| t.percent_of(quota.limit)).filter(|p| *p < 100.0).reduce(f64::min);
+                if let Some(percent) = lowest {
+                    quota.alert_percent = (percent * 100.0).round() / 100.0;
                 }
             }
         }

@@ -136,25 +136,52 @@ impl FromRequestParts<AppState> for KeyManager {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if parts.headers.contains_key(header::AUTHORIZATION) {
-            let ApiKey(principal) = ApiKey::from_request_parts(parts, state).await?;
-            return match (principal.kind, principal.account) {
-                (KeyKind::Live | KeyKind::Test, Some(account)) if principal.scopes.contains(&KeyScope::ManageKeys) => {
-                    Ok(KeyManager { account, actor: principal.key_id, key_kind: Some(principal.kind) })
-                }
-                (KeyKind::Live | KeyKind::Test, Some(_)) => Err(ApiError::Forbidden(
-                    "this key may not manage keys: an owner can create one with the `manage_keys` scope, or manage keys on the dashboard".into(),
-                )),
-                _ => Err(ApiError::Forbidden("a service key acts for no account of its own; use a customer key".into())),
-            };
-        }
-        let viewer = parts.extensions.get::<Viewer>().ok_or(ApiError::Key(KeyRejection::Missing))?;
-        let account = viewer.account().map_err(ApiError::from)?.clone();
-        if !viewer.role.allows(Role::Owner) {
-            return Err(ApiError::Forbidden("only the account's owners manage its keys; members can list them".into()));
-        }
-        Ok(KeyManager { account, actor: viewer.email.clone(), key_kind: None })
+        let (account, actor, key_kind) = manager(parts, state, KeyScope::ManageKeys, "keys").await?;
+        Ok(KeyManager { account, actor, key_kind })
     }
+}
+
+/// Who may register, roll and delete an account's webhook endpoints and change where its
+/// alerts go: an owner, by session, or a live customer key with the `manage_webhooks`
+/// scope. (A test key must not redirect a live account's alerts.)
+#[derive(Debug, Clone)]
+pub struct WebhookManager {
+    pub account: AccountId,
+    pub actor: String,
+}
+
+impl FromRequestParts<AppState> for WebhookManager {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (account, actor, key_kind) = manager(parts, state, KeyScope::ManageWebhooks, "webhooks and alert settings").await?;
+        if key_kind == Some(KeyKind::Test) {
+            return Err(ApiError::Forbidden("a test key may not change where a live account's alerts go; use a live key or the dashboard".into()));
+        }
+        Ok(WebhookManager { account, actor })
+    }
+}
+
+/// An owner by session, or a customer key carrying `scope`: the account, the actor for
+/// the audit log, and the key's kind (`None` for a session).
+async fn manager(parts: &mut Parts, state: &AppState, scope: KeyScope, what: &str) -> Result<(AccountId, String, Option<KeyKind>), ApiError> {
+    if parts.headers.contains_key(header::AUTHORIZATION) {
+        let ApiKey(principal) = ApiKey::from_request_parts(parts, state).await?;
+        return match (principal.kind, principal.account) {
+            (KeyKind::Live | KeyKind::Test, Some(account)) if principal.scopes.contains(&scope) => Ok((account, principal.key_id, Some(principal.kind))),
+            (KeyKind::Live | KeyKind::Test, Some(_)) => Err(ApiError::Forbidden(format!(
+                "this key may not manage {what}: an owner can create one with the `{}` scope, or manage them on the dashboard",
+                scope.as_str()
+            ))),
+            _ => Err(ApiError::Forbidden("a service key acts for no account of its own; use a customer key".into())),
+        };
+    }
+    let viewer = parts.extensions.get::<Viewer>().ok_or(ApiError::Key(KeyRejection::Missing))?;
+    let account = viewer.account().map_err(ApiError::from)?.clone();
+    if !viewer.role.allows(Role::Owner) {
+        return Err(ApiError::Forbidden(format!("only the account's owners manage its {what}; members can see them")));
+    }
+    Ok((account, viewer.email.clone(), None))
 }
 
 /// An operator admin, by session: the console's REST counterpart.

@@ -1,8 +1,9 @@
 //! HTTP endpoints for machines, one file per resource: health, the metering API (verify,
 //! usage, quotas, entitlements, grants), the account's usage, license, keys and
-//! notifications as JSON, billing webhooks, and the OpenAPI document. [`extract`] says who calls.
+//! notifications as JSON, where alerts go (webhook endpoints, deliveries, email settings), billing webhooks, and the OpenAPI document. [`extract`] says who calls.
 
 pub mod extract;
+mod channels;
 mod entitlements;
 mod grants;
 mod health;
@@ -36,6 +37,7 @@ pub fn v1() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(grants::router())
         .merge(me::v1_router())
         .merge(notifications::router())
+        .merge(channels::router())
         .merge(keys::router())
         .split_for_parts()
 }

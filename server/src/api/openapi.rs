@@ -18,12 +18,14 @@ use utoipa::openapi::OpenApi;
     components(schemas(
         model::AccountId, model::KeyId, model::GrantId, model::UserId, model::RequestId,
         crate::error::ErrorEnvelope, crate::error::ErrorBody,
+        model::AlertEvent, model::AlertData,
     )),
     tags(
         (name = "metering", description = "The hot path: verify, ingest, consume, entitlements"),
         (name = "grants", description = "Overrides on top of a plan"),
         (name = "keys", description = "A customer's own API keys"),
         (name = "account", description = "A customer's own usage"),
+        (name = "alerts", description = "Where a customer's alerts go: webhook endpoints, the delivery log, email"),
     )
 )]
 pub struct ApiDoc;
@@ -150,7 +152,34 @@ pub fn with_catalog(doc: &OpenApi, catalog: &engine::Catalog) -> serde_json::Val
             }
         }
     }
+    add_outgoing_webhooks(&mut doc);
     doc
+}
+
+/// OpenAPI 3.1's `webhooks`: what Tollgate sends to an account's endpoints, one entry per
+/// event type, each an `AlertEvent` signed per Standard Webhooks.
+fn add_outgoing_webhooks(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let mut hooks = serde_json::Map::new();
+    for kind in engine::alerts::webhooks::event_types().into_iter().chain([engine::alerts::webhooks::TEST_EVENT]) {
+        let header = |name: &str, what: &str| json!({"name": name, "in": "header", "required": true, "description": what, "schema": {"type": "string"}});
+        hooks.insert(kind.to_owned(), json!({"post": {
+            "summary": format!("`{kind}`, sent to the endpoints that take it"),
+            "description": "Signed per Standard Webhooks: HMAC-SHA256 with the endpoint's secret over `{webhook-id}.{webhook-timestamp}.{body}`. \
+                Attempts follow the retry schedule until a 2xx; a 410 disables the endpoint; `Retry-After` is honoured.",
+            "parameters": [
+                header("webhook-id", "The message id, the same on every attempt: deduplicate on it"),
+                header("webhook-timestamp", "Unix seconds when this attempt was signed"),
+                header("webhook-signature", "`v1,<base64>`; two, space-separated, while a rolled secret overlaps"),
+            ],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AlertEvent"}}}},
+            "responses": {
+                "2XX": {"description": "Delivered"},
+                "410": {"description": "Gone: the endpoint is disabled and nothing more is sent"},
+            },
+        }}));
+    }
+    doc["webhooks"] = serde_json::Value::Object(hooks);
 }
 
 /// `/api/openapi.json` and `/api/docs`.

@@ -37,6 +37,8 @@ pub struct TestOptions {
     pub service_rate_per_second: Option<u64>,
     pub whop_secret: Option<String>,
     pub stripe_secret: Option<String>,
+    /// Email and webhook delivery (a mail server, allowed networks, the retry schedule).
+    pub delivery: Option<engine::DeliveryConfig>,
 }
 
 pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
@@ -56,9 +58,13 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
     if let Some(rate) = options.service_rate_per_second {
         engine_config.service_rate_per_second = rate;
     }
-    let engine = open_engine(&store, engine_config).await.expect("engine");
+    if let Some(delivery) = options.delivery {
+        engine_config.delivery = delivery;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    engine_config.public_url = format!("http://{addr}");
+    let engine = open_engine(&store, engine_config).await.expect("engine");
     let mut config = ServerConfig {
         addr,
         site_root: dir.path().display().to_string(),
@@ -69,9 +75,11 @@ pub async fn spawn_app_full(options: TestOptions, configure: impl FnOnce(&mut Se
     };
     configure(&mut config);
     let app = router(engine.clone(), &config);
-    // The alert queue runs as in the server (the other background jobs do not).
+    // The alert queue and the deliveries run as in the server (the other jobs do not).
     let alerts = engine.clone();
     tokio::spawn(async move { alerts.run_alert_queue(std::future::pending()).await });
+    let deliveries = engine.clone();
+    tokio::spawn(async move { deliveries.run_deliveries(std::future::pending()).await });
     tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

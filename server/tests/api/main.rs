@@ -3,6 +3,7 @@
 mod alerts;
 mod auth;
 mod dashboard;
+mod delivery;
 mod hardening;
 mod helpers;
 mod isolation;
@@ -10,6 +11,7 @@ mod keys;
 mod metering;
 mod openapi;
 mod pages;
+mod sinks;
 mod suggestions;
 mod upgrades;
 mod webhooks;

@@ -24,7 +24,7 @@ async fn gated_server_functions_refuse_a_free_session_with_the_plan_that_unlocks
     assert_eq!(body["UpgradeRequired"]["required_plan"], "pro", "{body}");
     let (status, body) = json(app.server_fn(Some(&free), "analytics", &[("days", "30")]).await).await;
     assert_eq!((status, body["UpgradeRequired"]["required_plan"].as_str()), (403, Some("pro")), "{body}");
-    let (status, body) = json(app.server_fn(Some(&free), "alerts/set", &[("meter", "memories"), ("percent", "50")]).await).await;
+    let (status, body) = json(app.server_fn(Some(&free), "alerts/set", &[("meter", "memories"), ("thresholds", "50%")]).await).await;
     assert_eq!((status, body["UpgradeRequired"]["required_plan"].as_str()), (403, Some("starter")), "{body}");
     // The same account's key on the REST API gets the same answer.
     let key = app.customer_key("acc_initech").await;

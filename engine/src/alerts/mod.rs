@@ -8,10 +8,15 @@
 //! past; the table's unique key (account, subject, threshold, UTC day) is the dedupe, so a
 //! crossing repeated, evaluated twice, or re-evaluated after a restart is told once a day.
 
+pub mod mail;
+pub mod outbox;
+mod settings;
+pub mod webhooks;
+
 use crate::accounts::access::AccountInfo;
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, Utc};
-use model::{AlertKind, LicenseStatus, Notification, QuotaStatus};
+use model::{AlertKind, AlertThreshold, LicenseStatus, Notification, QuotaStatus};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -92,39 +97,70 @@ impl UnreadCounts {
     }
 }
 
+/// Where one meter alerts, as the hot path reads it.
+#[derive(Clone, Copy)]
+pub(crate) struct AlertPoints<'a> {
+    /// The account's own thresholds, while its plan allows them.
+    custom: Option<&'a [AlertThreshold]>,
+    /// The catalog's percentage otherwise.
+    default_percent: f64,
+}
+
 /// One alert an evaluation found.
 struct Found {
     kind: AlertKind,
     subject: String,
     threshold: f64,
+    /// What `threshold` counts: `percent`, `absolute`, `days` or `none`.
+    unit: &'static str,
     title: String,
     body: String,
+    /// For a quota: usage, limit, percent.
+    numbers: Option<(f64, f64, f64)>,
 }
 
 impl Engine {
-    /// The percentages of a meter's limit at which the account is alerted, lowest first:
-    /// its own threshold while its plan has `custom_alert_thresholds`, else the catalog's;
-    /// and always the limit itself.
-    pub fn alert_thresholds_for(&self, info: &AccountInfo, meter: &str, now: DateTime<Utc>) -> Vec<f64> {
-        let [warn, limit] = self.alert_points(info, meter, now);
-        if warn < limit { vec![warn, limit] } else { vec![limit] }
+    /// Where a meter alerts the account: its own thresholds while its plan has
+    /// `custom_alert_thresholds`, else the catalog's percentage; and always the limit
+    /// itself. In no particular order.
+    pub fn alert_thresholds_for(&self, info: &AccountInfo, meter: &str, now: DateTime<Utc>) -> Vec<AlertThreshold> {
+        let points = self.alert_points(info, meter, now);
+        let mut out: Vec<AlertThreshold> = match points.custom {
+            Some(custom) => custom.to_vec(),
+            None => vec![AlertThreshold::percent(points.default_percent)],
+        };
+        let limit = AlertThreshold::percent(100.0);
+        if !out.contains(&limit) {
+            out.push(limit);
+        }
+        out
     }
 
-    /// The warning percentage and the limit's (100), without allocating: the hot path asks.
-    pub(crate) fn alert_points(&self, info: &AccountInfo, meter: &str, now: DateTime<Utc>) -> [f64; 2] {
-        let custom = info.alert_thresholds.get(meter).copied().filter(|_| info.has_feature(crate::journey::thresholds::ALERT_FEATURE, now));
-        let warn = custom.or_else(|| self.catalog().meter(meter).map(|m| m.alert_at_percent)).unwrap_or(80.0);
-        [warn.min(100.0), 100.0]
+    /// Where a meter alerts, borrowed from the cached license: the hot path asks, and
+    /// must not allocate.
+    pub(crate) fn alert_points<'a>(&self, info: &'a AccountInfo, meter: &str, now: DateTime<Utc>) -> AlertPoints<'a> {
+        let custom = info
+            .alert_thresholds
+            .get(meter)
+            .map(Vec::as_slice)
+            .filter(|t| !t.is_empty() && info.has_feature(crate::journey::thresholds::ALERT_FEATURE, now));
+        let default_percent = self.catalog().meter(meter).map_or(80.0, |m| m.alert_at_percent).min(100.0);
+        AlertPoints { custom, default_percent }
     }
 
     /// Called by a charge with the account's [`Engine::alert_points`]: queues the account
     /// for evaluation when `before` → `after` crosses one of them. A comparison otherwise.
-    pub(crate) fn notice_usage(&self, info: &AccountInfo, points: [f64; 2], before: f64, after: f64, limit: f64) {
+    pub(crate) fn notice_usage(&self, info: &AccountInfo, points: AlertPoints<'_>, before: f64, after: f64, limit: f64) {
         if after <= before || limit <= 0.0 {
             return;
         }
-        let (from, to) = (before / limit * 100.0, after / limit * 100.0);
-        if points.into_iter().any(|t| from < t && t <= to) {
+        let crosses = |at: f64| before < at && at <= after;
+        let crossed = crosses(limit)
+            || match points.custom {
+                Some(custom) => custom.iter().any(|t| crosses(t.usage_at(limit))),
+                None => crosses(points.default_percent / 100.0 * limit),
+            };
+        if crossed {
             self.hot.alerts.push(&info.account, std::time::Duration::ZERO);
         }
     }
@@ -180,7 +216,11 @@ impl Engine {
         let mut found = Vec::new();
         for quota in &overview.quotas {
             // Only the highest threshold reached: one message says where the meter is.
-            let reached = self.alert_thresholds_for(&info, &quota.meter, now).into_iter().rev().find(|t| quota.percent >= *t);
+            let reached = self
+                .alert_thresholds_for(&info, &quota.meter, now)
+                .into_iter()
+                .filter(|t| quota.used >= t.usage_at(quota.limit) && (quota.limit > 0.0 || t.absolute || quota.used > 0.0))
+                .max_by(|a, b| a.usage_at(quota.limit).total_cmp(&b.usage_at(quota.limit)).then(a.absolute.cmp(&b.absolute).reverse()));
             if let Some(threshold) = reached {
                 found.push(quota_alert(quota, threshold));
             }
@@ -193,41 +233,71 @@ impl Engine {
                 kind: AlertKind::ThresholdCrossed,
                 subject: "daily_requests".into(),
                 threshold: REQUESTS_ALERT_PERCENT,
+                unit: "percent",
                 title: format!("Requests today: {percent}% of the daily limit"),
                 body: format!(
                     "{} of {} requests today. Past the limit, requests are refused until 00:00 UTC.",
                     model::quota::format_number(today),
                     model::quota::format_number(per_day)
                 ),
+                numbers: Some((today, per_day, percent)),
             });
         }
         found.extend(license_alert(&overview.license, now));
+        found.extend(self.plan_changes(account, now).await?);
 
         let day = now.date_naive();
+        let webhooks_allowed = info.has_feature(webhooks::WEBHOOKS_FEATURE, now);
         let mut written = 0;
         for alert in found {
             let id = format!("ntf_{}", uuid::Uuid::new_v4().simple());
+            // The notification and the messages announcing it commit together.
+            let mut tx = self.db().pool().begin().await?;
             let inserted = sqlx::query(
-                "INSERT INTO notifications (id, account_id, kind, subject, threshold, day, title, body, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (account_id, subject, threshold, day) DO NOTHING",
+                "INSERT INTO notifications (id, account_id, kind, subject, threshold, threshold_unit, day, title, body, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (account_id, subject, threshold, threshold_unit, day) DO NOTHING",
             )
             .bind(&id)
             .bind(account.as_str())
             .bind(alert.kind.as_str())
             .bind(&alert.subject)
             .bind(alert.threshold)
+            .bind(alert.unit)
             .bind(day)
             .bind(&alert.title)
             .bind(&alert.body)
             .bind(now)
-            .execute(self.db().pool())
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-            if inserted > 0 {
-                tracing::info!(account = %account, kind = alert.kind.as_str(), subject = %alert.subject, threshold = alert.threshold, "alert raised");
+            if inserted == 0 {
+                continue;
             }
-            written += inserted as usize;
+            let event = model::AlertEvent {
+                kind: alert.kind.as_str().to_owned(),
+                timestamp: now,
+                data: model::AlertData {
+                    account_id: account.as_str().to_owned(),
+                    notification_id: Some(id),
+                    subject: alert.subject.split(':').next().unwrap_or_default().to_owned(),
+                    threshold: alert.threshold,
+                    threshold_unit: alert.unit.to_owned(),
+                    title: alert.title,
+                    body: alert.body,
+                    usage: alert.numbers.map(|n| n.0),
+                    limit: alert.numbers.map(|n| n.1),
+                    percent: alert.numbers.map(|n| n.2),
+                    dashboard_url: self.dashboard_url(if alert.kind == AlertKind::PlanChanged { "/plans" } else { "/dashboard" }),
+                },
+            };
+            let queued = self.enqueue_alert(&mut tx, account, &event, webhooks_allowed).await?;
+            tx.commit().await?;
+            if queued > 0 {
+                self.hot.deliveries.notify_one();
+            }
+            tracing::info!(account = %account, kind = event.kind, subject = %event.data.subject, threshold = event.data.threshold, queued, "alert raised");
+            written += 1;
         }
         if written > 0 {
             self.hot.unread.forget(account);
@@ -235,11 +305,42 @@ impl Engine {
         Ok(written)
     }
 
+    /// Plan changes of the last day not yet announced; each is its own subject
+    /// (`plan:<history id>`), so two changes in a day are two notifications.
+    async fn plan_changes(&self, account: &AccountId, now: DateTime<Utc>) -> Result<Vec<Found>, EngineError> {
+        let rows: Vec<(String, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT h.id, h.from_plan, h.to_plan, h.source FROM plan_history h
+             WHERE h.account_id = $1 AND h.at > $2 AND h.from_plan IS NOT NULL AND h.from_plan <> h.to_plan
+               AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.account_id = h.account_id AND n.subject = 'plan:' || h.id)
+             ORDER BY h.at",
+        )
+        .bind(account.as_str())
+        .bind(now - Duration::days(1))
+        .fetch_all(self.db().pool())
+        .await?;
+        let name = |id: &str| self.catalog().plan(id).map_or_else(|| id.to_owned(), |p| p.name.clone());
+        Ok(rows
+            .into_iter()
+            .map(|(history, from, to, source)| {
+                let (from, to) = (name(from.as_deref().unwrap_or_default()), name(&to));
+                Found {
+                    kind: AlertKind::PlanChanged,
+                    subject: format!("plan:{history}"),
+                    threshold: 0.0,
+                    unit: "none",
+                    title: format!("Plan changed to {to}"),
+                    body: format!("The account moved from {from} to {to} ({source}). Limits and features follow the new plan now."),
+                    numbers: None,
+                }
+            })
+            .collect())
+    }
+
     /// The account's notifications, newest first (the higher threshold first at one time).
     pub async fn notifications(&self, account: &AccountId, limit: u32) -> Result<Vec<Notification>, EngineError> {
-        type Row = (String, String, String, f64, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+        type Row = (String, String, String, f64, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, kind, subject, threshold, title, body, created_at, read_at FROM notifications
+            "SELECT id, kind, subject, threshold, threshold_unit, title, body, created_at, read_at FROM notifications
              WHERE account_id = $1 ORDER BY created_at DESC, threshold DESC, id LIMIT $2",
         )
         .bind(account.as_str())
@@ -248,8 +349,8 @@ impl Engine {
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, kind, subject, threshold, title, body, created_at, read_at)| {
-                Some(Notification { id, kind: AlertKind::parse(&kind)?, subject, threshold, title, body, created_at, read: read_at.is_some() })
+            .filter_map(|(id, kind, subject, threshold, threshold_unit, title, body, created_at, read_at)| {
+                Some(Notification { id, kind: AlertKind::parse(&kind)?, subject, threshold, threshold_unit, title, body, created_at, read: read_at.is_some() })
             })
             .collect())
     }
@@ -304,18 +405,28 @@ impl Engine {
     }
 }
 
-fn quota_alert(quota: &QuotaStatus, threshold: f64) -> Found {
+fn quota_alert(quota: &QuotaStatus, threshold: AlertThreshold) -> Found {
     let per = match quota.period.per_label() {
         "" => String::new(),
         per => format!(" ({per})"),
     };
-    let (kind, title) = if threshold >= 100.0 {
+    let (kind, title) = if quota.limit_reached() && threshold.usage_at(quota.limit) >= quota.limit {
         (AlertKind::Exceeded, format!("{}: limit reached", quota.name))
+    } else if threshold.absolute {
+        (AlertKind::ThresholdCrossed, format!("{}: {} reached", quota.name, threshold.label(&quota.unit)))
     } else {
         (AlertKind::ThresholdCrossed, format!("{}: {}% of the limit", quota.name, quota.percent))
     };
     let note = quota.note().map(|n| format!(" {n}")).unwrap_or_default();
-    Found { kind, subject: quota.meter.clone(), threshold, title, body: format!("{} used{per}.{note}", quota.usage_text()) }
+    Found {
+        kind,
+        subject: quota.meter.clone(),
+        threshold: threshold.value,
+        unit: if threshold.absolute { "absolute" } else { "percent" },
+        title,
+        body: format!("{} used{per}.{note}", quota.usage_text()),
+        numbers: Some((quota.used, quota.limit, quota.percent)),
+    }
 }
 
 fn license_alert(license: &model::LicenseView, now: DateTime<Utc>) -> Option<Found> {
@@ -331,6 +442,8 @@ fn license_alert(license: &model::LicenseView, now: DateTime<Utc>) -> Option<Fou
                 LicenseStatus::Suspended => "The license is suspended: metered calls are refused. Contact support.".into(),
                 _ => "The license has expired: metered calls are refused. Renew it to continue.".into(),
             },
+            unit: "none",
+            numbers: None,
         });
     }
     let expires = license.expires_at?;
@@ -339,7 +452,9 @@ fn license_alert(license: &model::LicenseView, now: DateTime<Utc>) -> Option<Fou
         kind: AlertKind::LicenseExpiring,
         subject: "license".into(),
         threshold: EXPIRY_ALERT_DAYS as f64,
+        unit: "days",
         title: format!("License ends in {} day{}", left.num_days().max(1), if left.num_days() > 1 { "s" } else { "" }),
         body: format!("The license ends at {}. Renew it to keep the plan.", expires.format("%H:%M UTC on %-d %b %Y")),
+        numbers: None,
     })
 }
