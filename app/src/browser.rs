@@ -215,7 +215,64 @@ mod inner {
                 let _ = window.add_event_listener_with_callback(LICENSE_CHANGED, listener.as_ref().unchecked_ref());
             }
             listener.forget();
+            follow_live(region, refresh);
         });
+    }
+
+    /// Follows the account as the server pushes its changes (`/api/live`, Server-Sent
+    /// Events; the browser reconnects by itself): a meter's numbers change in place, and
+    /// anything more (a new level or note, ingest, a license change, a notification) reads
+    /// the region again. The stream lives as long as the page.
+    fn follow_live(region: Region, refresh: Callback<()>) {
+        let Ok(source) = web_sys::EventSource::new("/api/live") else { return };
+        let on_event = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let Some(data) = ev.data().as_string() else { return };
+            if !apply_live(region, &data) {
+                refresh.run(());
+            }
+        });
+        let _ = source.add_event_listener_with_callback("live", on_event.as_ref().unchecked_ref());
+        on_event.forget();
+        std::mem::forget(source);
+    }
+
+    /// Applies a live update in place; false when the region must be read again instead.
+    fn apply_live(region: Region, data: &str) -> bool {
+        let Some(root) = region.get_untracked() else { return true };
+        let Ok(update) = js_sys::JSON::parse(data) else { return true };
+        let field = |value: &JsValue, key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        if field(&update, "reread").as_bool() == Some(true) {
+            return false;
+        }
+        let meters = js_sys::Array::from(&field(&update, "meters"));
+        for meter in meters.iter() {
+            let Some(key) = field(&meter, "meter").as_string() else { continue };
+            let Ok(Some(element)) = root.query_selector(&format!("[data-testid=\"meter-{key}\"]")) else { continue };
+            let note = field(&meter, "note").as_string();
+            let shown_note = element.query_selector("[data-testid=meter-note]").ok().flatten().and_then(|n| n.text_content());
+            if element.get_attribute("data-level") != field(&meter, "level").as_string() || note != shown_note {
+                return false;
+            }
+            let percent = field(&meter, "percent").as_f64().unwrap_or_default();
+            let width = field(&meter, "width").as_f64().unwrap_or_default();
+            let text = field(&meter, "text").as_string().unwrap_or_default();
+            if let Ok(Some(t)) = element.query_selector("[data-testid=meter-text]") {
+                t.set_text_content(Some(&text));
+            }
+            if let Ok(Some(p)) = element.query_selector("[data-testid=meter-percent]") {
+                p.set_text_content(Some(&format!("{percent}%")));
+            }
+            if let Ok(Some(bar)) = element.query_selector("[role=progressbar]") {
+                let _ = bar.set_attribute("aria-valuenow", &width.to_string());
+                let label = bar.get_attribute("aria-valuetext").unwrap_or_default();
+                let level = label.rsplit_once(", ").map(|(_, l)| l.trim_end_matches(')').to_owned()).unwrap_or_default();
+                let _ = bar.set_attribute("aria-valuetext", &format!("{text} ({percent}%, {level})"));
+                if let Ok(Some(fill)) = bar.query_selector("div") {
+                    let _ = fill.set_attribute("style", &format!("width: {width}%"));
+                }
+            }
+        }
+        true
     }
 
     /// The id of the pending request the region shows, if any.

@@ -16,6 +16,7 @@
 //! | Whop and Stripe webhooks, the license lifecycle | [`billing`] |
 //! | the dashboard's overview, suggestions, features, upgrade requests, thresholds | [`journey`] |
 //! | usage alerts: thresholds, evaluation, notifications; email, webhooks, the delivery queue | [`alerts`] |
+//! | live updates for open pages | [`live`] |
 //! | the plan catalog | [`catalog`] |
 //! | demo data and the load-test generator | [`demo`] |
 //! | the engine's clock (the only source of "now") | [`Clock`] |
@@ -34,6 +35,7 @@ pub mod demo;
 mod error;
 pub mod ids;
 pub mod journey;
+pub mod live;
 pub mod metering;
 
 pub use catalog::Catalog;
@@ -61,6 +63,8 @@ struct HotState {
     alerts: alerts::AlertQueue,
     /// Unread notification counts, for every page's badge.
     unread: alerts::UnreadCounts,
+    /// Accounts whose open pages follow their changes.
+    live: live::LiveHub,
     /// Wakes the delivery worker when a message is queued.
     deliveries: tokio::sync::Notify,
     /// The client outgoing webhooks are sent with, built on first use.
@@ -104,6 +108,7 @@ impl Engine {
             refusals: std::sync::Mutex::new(std::collections::HashMap::new()),
             alerts: alerts::AlertQueue::default(),
             unread: alerts::UnreadCounts::default(),
+            live: live::LiveHub::default(),
             deliveries: tokio::sync::Notify::new(),
             webhook_client: std::sync::OnceLock::new(),
         };
@@ -160,6 +165,7 @@ impl Engine {
     /// Drops in-memory state nobody needs any more (idle rate-limit keys).
     pub fn shrink(&self) {
         self.hot.rates.shrink();
+        self.shrink_live();
         self.auth.throttle.shrink();
     }
 

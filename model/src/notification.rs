@@ -236,6 +236,11 @@ impl AlertThreshold {
     /// most [`MAX_THRESHOLDS_PER_METER`]; empty means "the defaults".
     pub fn parse_list(raw: &str) -> Result<Vec<AlertThreshold>, String> {
         let mut out: Vec<AlertThreshold> = Vec::new();
+        // "50 %" is "50%".
+        let mut raw = raw.to_owned();
+        while raw.contains(" %") {
+            raw = raw.replace(" %", "%");
+        }
         for word in raw.split([',', ';', ' ']).map(str::trim).filter(|w| !w.is_empty()) {
             let (number, absolute) = match word.strip_suffix('%') {
                 Some(n) => (n.trim(), false),

@@ -115,6 +115,7 @@ impl Engine {
         self.access_cache().forget(account);
         // A lower limit, a lapsed status or the change itself may be news for the account.
         self.queue_alert_check(account, std::time::Duration::ZERO);
+        self.live_reread(account);
     }
 
     /// The account's plan history, newest first.

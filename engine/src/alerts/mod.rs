@@ -301,6 +301,8 @@ impl Engine {
         }
         if written > 0 {
             self.hot.unread.forget(account);
+            let unread = self.unread_notifications(account).await?;
+            self.live_unread(account, unread);
         }
         Ok(written)
     }
@@ -401,6 +403,10 @@ impl Engine {
                 .await?,
         };
         self.hot.unread.forget(account);
+        if done.rows_affected() > 0 {
+            let unread = self.unread_notifications(account).await?;
+            self.live_unread(account, unread);
+        }
         Ok(done.rows_affected())
     }
 }

@@ -204,9 +204,14 @@ impl Engine {
         let limit = if info.bypass(now) { None } else { info.limit(&meter.key, now) };
         // Where the account is alerted, looked up before the meter moves into the charge.
         let points = limit.filter(|_| quantity > 0.0).map(|_| self.alert_points(info, &meter.key, now));
+        // An open dashboard of this account follows the meter (the key copied only then).
+        let live = points.is_some().then(|| self.live_key(&info.account, &meter.key)).flatten();
         let outcome = self.ledger().charge(Charge { account: info.account.clone(), meter, quantity, limit }).await?;
         if let (Some(points), Some(limit), true) = (points, outcome.limit, outcome.allowed) {
             self.notice_usage(info, points, outcome.used - quantity, outcome.used, limit.value);
+            if let Some(key) = live {
+                self.live_meter(&info.account, key, outcome.used, limit.value);
+            }
         }
         Ok(outcome)
     }
@@ -273,6 +278,7 @@ impl Engine {
         let outcomes = self.ledger().ingest(valid).await?;
         for account in &accounts {
             self.queue_alert_check(account, crate::alerts::INGEST_CHECK_DELAY);
+            self.live_reread(account);
         }
         for (slot, outcome) in slots.into_iter().zip(outcomes) {
             let result = &mut results[slot];

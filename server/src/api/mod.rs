@@ -8,6 +8,7 @@ mod entitlements;
 mod grants;
 mod health;
 mod keys;
+mod live;
 pub mod limits;
 mod me;
 mod notifications;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(v1)
         .merge(me::router())
+        .merge(live::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::key_layer))
         .merge(health::router())
         .merge(webhooks::router())

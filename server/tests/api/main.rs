@@ -8,6 +8,7 @@ mod hardening;
 mod helpers;
 mod isolation;
 mod keys;
+mod live;
 mod metering;
 mod openapi;
 mod pages;
