@@ -28,7 +28,7 @@ test('the open dashboard follows usage as it is written, with no reload', async 
   expect(consumed.status()).toBe(200);
   await expect.poll(async () => parseUsageText((await meterText(page, 'api_calls').textContent()) ?? '')[0], { timeout: 2_000 }).toBe(before + 7);
 
-  // Ingest: the region reads itself again.
+  // Ingest: counted once for the account, and moved in place too.
   const ingested = await page.request.post('/api/v1/usage', {
     data: { idempotency_key: `live-${Date.now()}`, account_id: 'acc_acme', meter: 'api_calls', quantity: 5 },
     headers: { Authorization: `Bearer ${key}` },

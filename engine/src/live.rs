@@ -34,6 +34,9 @@ pub struct LiveState {
 #[derive(Default)]
 pub(crate) struct LiveHub {
     accounts: RwLock<HashMap<AccountId, watch::Sender<LiveState>>>,
+    /// Accounts whose meters are being counted again after ingest; `true` when another
+    /// ingest asked for a count meanwhile.
+    recounting: std::sync::Mutex<HashMap<AccountId, bool>>,
 }
 
 impl LiveHub {
@@ -51,6 +54,36 @@ impl LiveHub {
     fn subscribe(&self, account: &AccountId) -> watch::Receiver<LiveState> {
         let mut accounts = self.accounts.write().unwrap_or_else(|p| p.into_inner());
         accounts.entry(account.clone()).or_insert_with(|| watch::channel(LiveState::default()).0).subscribe()
+    }
+
+    /// Starts a recount of `account` unless one runs (then it is asked to go again).
+    fn begin_recount(&self, account: &AccountId) -> bool {
+        let mut running = self.recounting.lock().unwrap_or_else(|p| p.into_inner());
+        match running.get_mut(account) {
+            Some(again) => {
+                *again = true;
+                false
+            }
+            None => {
+                running.insert(account.clone(), false);
+                true
+            }
+        }
+    }
+
+    /// Ends a recount; true when it must run once more.
+    fn end_recount(&self, account: &AccountId) -> bool {
+        let mut running = self.recounting.lock().unwrap_or_else(|p| p.into_inner());
+        match running.get_mut(account) {
+            Some(again) if *again => {
+                *again = false;
+                true
+            }
+            _ => {
+                running.remove(account);
+                false
+            }
+        }
     }
 
     /// Forgets accounts nobody watches any more.
@@ -86,6 +119,39 @@ impl Engine {
         self.hot.live.touch(account, |state| {
             state.meters.insert(meter, LiveMeter { used, limit });
         });
+    }
+
+    /// Ingest wrote to these accounts: the meters of those watched are counted again, by
+    /// one task per account at a time (a stream of batches costs one count after another,
+    /// not one per batch), and reach their pages as a charge's would.
+    pub(crate) fn live_recount(&self, accounts: &[AccountId]) {
+        for account in accounts {
+            if !self.hot.live.is_watched(account) || !self.hot.live.begin_recount(account) {
+                continue;
+            }
+            let (engine, account) = (self.clone(), account.clone());
+            tokio::spawn(async move {
+                loop {
+                    if let Err(err) = engine.recount(&account).await {
+                        tracing::debug!(account = %account, error = %err, "counting meters for a live page failed");
+                    }
+                    if !engine.hot.live.end_recount(&account) {
+                        break;
+                    }
+                }
+            });
+        }
+    }
+
+    async fn recount(&self, account: &AccountId) -> Result<(), crate::EngineError> {
+        let info = self.access(account).await?;
+        let now = self.now();
+        for meter in self.catalog().meters() {
+            let Some(limit) = info.limit(&meter.key, now) else { continue };
+            let used = self.current_usage(account, meter, limit.period, now).await?;
+            self.live_meter(account, meter.key.clone(), used, limit.value);
+        }
+        Ok(())
     }
 
     /// Something the page shows changed in a way only a full read tells.

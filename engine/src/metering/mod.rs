@@ -278,8 +278,8 @@ impl Engine {
         let outcomes = self.ledger().ingest(valid).await?;
         for account in &accounts {
             self.queue_alert_check(account, crate::alerts::INGEST_CHECK_DELAY);
-            self.live_reread(account);
         }
+        self.live_recount(&accounts);
         for (slot, outcome) in slots.into_iter().zip(outcomes) {
             let result = &mut results[slot];
             match outcome {

@@ -2,7 +2,8 @@
 //!
 //! Each `live` event carries the meters a charge moved (their text, percentage, level and
 //! note, as the meter shows them), and says when the page should read itself again
-//! (ingest, a license change, a new or read notification). Events come at most twice a
+//! (a license change, a new or read notification). Ingest is counted once per account and
+//! sent as meters, like a charge, so a stream of batches never makes pages re-render. Events come at most twice a
 //! second per page; a comment every 15 seconds keeps proxies from closing the stream and
 //! finds a closed tab, whose watch is then dropped.
 

@@ -147,15 +147,23 @@ async fn a_crossing_emails_the_numbers_and_a_link_once_a_day() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(smtp.received().len(), 2, "once a day per threshold");
 
-    // Email off: the next day's crossing is on the dashboard only.
-    app.engine.set_alert_settings("test", &account, false, None).await.expect("settings");
+    // The next UTC day, the same crossing is told once more.
     clock.set(Utc.with_ymd_and_hms(2026, 3, 11, 9, 0, 0).single().expect("time"));
     consume(&app, &key, 8.0).await;
+    let mails = smtp.wait_for(3, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 3);
+    assert_eq!(mails[2].header("Subject").as_deref(), Some("API calls: 80% of the limit"));
+
+    // Email off: the limit reached that day is on the dashboard only.
+    app.engine.set_alert_settings("test", &account, false, None).await.expect("settings");
+    consume(&app, &key, 2.0).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(smtp.received().len(), 2);
+    assert_eq!(smtp.received().len(), 3);
     let log = delivery_log(&app, &key).await;
-    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log.len(), 3, "{log:?}");
     assert!(log.iter().all(|d| d["state"] == "delivered" && d["channel"] == "email"), "{log:?}");
+    let list: Value = app.get_with_key(&key, "/api/v1/users/me/notifications").await.json().await.expect("json");
+    assert_eq!(list["notifications"].as_array().map(Vec::len), Some(4), "{list}");
 }
 
 #[tokio::test]
