@@ -67,7 +67,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-events = {"count": 0, "open": 0}
+events = {"count": 0, "open": 0, "cpu": 0.0}
 
 
 def run_dashboards(n, stop):
@@ -95,6 +95,7 @@ def run_dashboards(n, stop):
             tasks.append(asyncio.create_task(forever(one)))
             await asyncio.sleep(0.001)
         while not stop.is_set():
+            events["cpu"] = time.thread_time()
             await asyncio.sleep(0.1)
         for t in tasks:
             t.cancel()
@@ -187,12 +188,13 @@ def main():
                         time.sleep(0.1)
                     time.sleep(1)
                 for kind in ("verify", "ingest"):
-                    before = cpu_seconds(server.pid)
+                    before, client_before = cpu_seconds(server.pid), events["cpu"]
                     rps, p99, count = wrk(kind)
                     used = cpu_seconds(server.pid) - before
+                    client = events["cpu"] - client_before
                     results.setdefault((condition, kind), []).append(rps)
                     cpu.setdefault((condition, kind), []).append(used / count * 1e6)
-                    extra = f" open={events['open']} events={events['count']}" if condition == "dashboards" else ""
+                    extra = f" open={events['open']} events={events['count']} client CPU {client:.1f} s" if condition == "dashboards" else ""
                     print(f"round {round_ + 1} {condition:10} {kind:6} {rps:10.1f} req/s  p99 {p99:>8}  server CPU {used / count * 1e6:8.1f} us/req{extra}", flush=True)
                 stop.set()
                 if thread:

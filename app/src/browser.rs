@@ -222,8 +222,13 @@ mod inner {
     /// Follows the account as the server pushes its changes (`/api/live`, Server-Sent
     /// Events; the browser reconnects by itself): a meter's numbers change in place, and
     /// anything more (a new level or note, ingest, a license change, a notification) reads
-    /// the region again. The stream lives as long as the page.
+    /// the region again. The stream lives as long as the page; only a customer account's
+    /// pages (the frame marks them `data-live-account`) open it.
     fn follow_live(region: Region, refresh: Callback<()>) {
+        let follows = web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector("[data-live-account]").ok().flatten());
+        if follows.is_none() {
+            return;
+        }
         let Ok(source) = web_sys::EventSource::new("/api/live") else { return };
         let on_event = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(data) = ev.data().as_string() else { return };

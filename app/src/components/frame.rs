@@ -70,6 +70,9 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
         });
         view! { <a href=href aria-current=current.then_some("page") class=NAV_LINK>{label}{badge}</a> }
     };
+    // Pages of a customer account follow it live (`/api/live`); an admin's or a visitor's
+    // have no account to follow.
+    let follows = has_account.then(|| view! { <span hidden data-live-account=""></span> });
     // The navigation is the page table's, in its order.
     let shown = move |nav: Nav| match nav {
         Nav::Customer(label) => has_account.then_some(label),
@@ -82,6 +85,7 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
             {PAGES.iter().filter_map(|page| shown(page.nav).map(|label| link(page.path, label))).collect_view()}
         </nav>
         <div class="flex min-w-0 items-center gap-2 text-sm">
+            {follows}
             <span class="truncate text-slate-600" data-testid="user-email" title=user.email.clone()>{user.email.clone()}</span>
             <span class="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600" data-testid="user-role">{user.role.as_str()}</span>
             <form action=SignOut::url() method="post">
