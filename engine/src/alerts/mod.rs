@@ -21,10 +21,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The daily request limit warns at this percentage.
-pub const REQUESTS_ALERT_PERCENT: f64 = 90.0;
-/// A license ending within this many days is announced.
-pub const EXPIRY_ALERT_DAYS: i64 = 7;
 
 /// After ingest, an account is evaluated this long after its first queued batch: ingest
 /// does not know where a meter stood before, so every batch queues its accounts, and this
@@ -227,12 +223,13 @@ impl Engine {
         }
         let per_day = overview.plan.rate_limit_per_day as f64;
         let today = overview.api_calls_7d.last().map_or(0.0, |d| d.value);
-        if per_day > 0.0 && today / per_day * 100.0 >= REQUESTS_ALERT_PERCENT {
+        let requests_percent = self.catalog().alerts.daily_requests_percent;
+        if per_day > 0.0 && today / per_day * 100.0 >= requests_percent {
             let percent = (today / per_day * 1000.0).round() / 10.0;
             found.push(Found {
                 kind: AlertKind::ThresholdCrossed,
                 subject: "daily_requests".into(),
-                threshold: REQUESTS_ALERT_PERCENT,
+                threshold: requests_percent,
                 unit: "percent",
                 title: format!("Requests today: {percent}% of the daily limit"),
                 body: format!(
@@ -243,7 +240,7 @@ impl Engine {
                 numbers: Some((today, per_day, percent)),
             });
         }
-        found.extend(license_alert(&overview.license, now));
+        found.extend(license_alert(&overview.license, now, i64::from(self.catalog().alerts.license_expiry_days)));
         found.extend(self.plan_changes(account, now).await?);
 
         let day = now.date_naive();
@@ -435,7 +432,7 @@ fn quota_alert(quota: &QuotaStatus, threshold: AlertThreshold) -> Found {
     }
 }
 
-fn license_alert(license: &model::LicenseView, now: DateTime<Utc>) -> Option<Found> {
+fn license_alert(license: &model::LicenseView, now: DateTime<Utc>, expiry_days: i64) -> Option<Found> {
     let status = license.status;
     if matches!(status, LicenseStatus::PastDue | LicenseStatus::Suspended | LicenseStatus::Expired) {
         return Some(Found {
@@ -454,10 +451,10 @@ fn license_alert(license: &model::LicenseView, now: DateTime<Utc>) -> Option<Fou
     }
     let expires = license.expires_at?;
     let left = expires - now;
-    (left > Duration::zero() && left <= Duration::days(EXPIRY_ALERT_DAYS)).then(|| Found {
+    (left > Duration::zero() && left <= Duration::days(expiry_days)).then(|| Found {
         kind: AlertKind::LicenseExpiring,
         subject: "license".into(),
-        threshold: EXPIRY_ALERT_DAYS as f64,
+        threshold: expiry_days as f64,
         unit: "days",
         title: format!("License ends in {} day{}", left.num_days().max(1), if left.num_days() > 1 { "s" } else { "" }),
         body: format!("The license ends at {}. Renew it to keep the plan.", expires.format("%H:%M UTC on %-d %b %Y")),

@@ -122,6 +122,34 @@ pub struct Catalog {
     plans: Vec<Plan>,
     pub billing_portal_url: String,
     pub billing: Billing,
+    pub alerts: AlertDefaults,
+}
+
+/// The catalog's `[alerts]`: when the request limit and the license warn. Each meter's own
+/// warning point is its `alert_at_percent`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDefaults {
+    /// The daily request limit warns at this percentage (1 to 100).
+    #[serde(default = "default_requests_percent")]
+    pub daily_requests_percent: f64,
+    /// A license is announced this many days before it ends (1 to 90).
+    #[serde(default = "default_expiry_days")]
+    pub license_expiry_days: u32,
+}
+
+impl Default for AlertDefaults {
+    fn default() -> Self {
+        Self { daily_requests_percent: default_requests_percent(), license_expiry_days: default_expiry_days() }
+    }
+}
+
+fn default_requests_percent() -> f64 {
+    90.0
+}
+
+fn default_expiry_days() -> u32 {
+    7
 }
 
 /// How billing providers' products map to plans, and how lapsed payments are handled.
@@ -142,6 +170,8 @@ pub struct Billing {
 struct RawCatalog {
     #[serde(default)]
     billing: RawBilling,
+    #[serde(default)]
+    alerts: AlertDefaults,
     meters: Vec<Meter>,
     plans: Vec<Spanned<RawPlan>>,
 }
@@ -235,6 +265,12 @@ impl Catalog {
             error(span, field, err.message().trim().to_owned())
         })?;
 
+        if !(1.0..=100.0).contains(&raw.alerts.daily_requests_percent) {
+            return Err(error(None, Some("alerts.daily_requests_percent".into()), format!("must be from 1 to 100, got {}", raw.alerts.daily_requests_percent)));
+        }
+        if !(1..=90).contains(&raw.alerts.license_expiry_days) {
+            return Err(error(None, Some("alerts.license_expiry_days".into()), format!("must be from 1 to 90, got {}", raw.alerts.license_expiry_days)));
+        }
         let mut meter_keys = HashSet::new();
         for meter in &raw.meters {
             if !is_identifier(&meter.key) {
@@ -349,7 +385,7 @@ impl Catalog {
             }
         }
 
-        Ok(Catalog { meters: raw.meters, plans, billing_portal_url: raw.billing.portal_url, billing })
+        Ok(Catalog { meters: raw.meters, plans, billing_portal_url: raw.billing.portal_url, billing, alerts: raw.alerts })
     }
 
     pub fn meters(&self) -> &[Meter] {

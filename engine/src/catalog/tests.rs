@@ -163,3 +163,22 @@ fn a_provider_mapping_to_an_unknown_plan_names_the_line_and_the_field() {
     assert_eq!(err.field.as_deref(), Some("billing.whop.plans.plan_x"));
     assert!(err.message.contains("unknown plan `platinum`"), "{err}");
 }
+
+#[test]
+fn alert_defaults_come_from_the_catalog_and_nonsense_is_refused() {
+    const PLAN: &str = "\n[[plans]]\nid = \"free\"\nname = \"Free\"\nrank = 0\nprice = 0\nrate_limits = { per_minute = 10, per_day = 100 }\n";
+    let defaults = parse(&format!("{METERS}{PLAN}")).expect("valid");
+    assert_eq!(defaults.alerts, AlertDefaults { daily_requests_percent: 90.0, license_expiry_days: 7 });
+    let own = parse(&format!("[alerts]\ndaily_requests_percent = 75\nlicense_expiry_days = 14\n{METERS}{PLAN}")).expect("valid");
+    assert_eq!(own.alerts, AlertDefaults { daily_requests_percent: 75.0, license_expiry_days: 14 });
+    for (table, field) in [
+        ("daily_requests_percent = 0", "alerts.daily_requests_percent"),
+        ("daily_requests_percent = 101", "alerts.daily_requests_percent"),
+        ("license_expiry_days = 0", "alerts.license_expiry_days"),
+        ("license_expiry_days = 365", "alerts.license_expiry_days"),
+    ] {
+        let err = parse(&format!("[alerts]\n{table}\n{METERS}{PLAN}")).expect_err(table);
+        assert_eq!(err.field.as_deref(), Some(field), "{table}: {err}");
+    }
+    assert!(parse(&format!("[alerts]\nsoon = 3\n{METERS}{PLAN}")).is_err(), "unknown settings are refused");
+}
