@@ -23,7 +23,7 @@ test('a Starter owner saves thresholds, an amount among them, and nonsense is re
 
   await memories.getByTestId('thresholds-input').fill('50%, 1200');
   await memories.getByTestId('thresholds-save').click();
-  await expect(memories.getByTestId('thresholds-current')).toHaveText(/Alerts at 50%, 1,200 items\./);
+  await expect(memories.getByTestId('thresholds-current')).toHaveText(/Alerts at 50%, 1,200 items and the limit\./);
   await expect(memories.getByTestId('thresholds-error')).toBeHidden();
   // Saved, not just shown: a new page load reads the same.
   await page.reload();

@@ -145,10 +145,13 @@ fn Sections(page: AlertView) -> impl IntoView {
 
 #[component]
 fn MeterRow(meter: MeterThresholds, can_manage: bool) -> impl IntoView {
+    // The limit itself always alerts.
     let current = if meter.custom.is_empty() {
         format!("{}% (default) and the limit", format_number(meter.default_percent))
-    } else {
+    } else if meter.custom.iter().any(|t| !t.absolute && t.value >= 100.0) {
         meter.custom.iter().map(|t| t.label(&meter.unit)).collect::<Vec<_>>().join(", ")
+    } else {
+        format!("{} and the limit", meter.custom.iter().map(|t| t.label(&meter.unit)).collect::<Vec<_>>().join(", "))
     };
     let value = meter.custom.iter().map(|t| if t.absolute { format_number(t.value).replace(',', "") } else { format!("{}%", t.value) }).collect::<Vec<_>>().join(", ");
     view! {

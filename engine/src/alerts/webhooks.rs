@@ -333,43 +333,6 @@ impl Engine {
         Ok(endpoint(row))
     }
 
-    /// Queues a `webhook.test` event for one endpoint; the delivery's id.
-    pub async fn send_test_webhook(&self, account: &AccountId, id: &str) -> Result<String, EngineError> {
-        let now = self.now();
-        let exists: Option<bool> = sqlx::query_scalar("SELECT enabled FROM webhook_endpoints WHERE account_id = $1 AND id = $2")
-            .bind(account.as_str())
-            .bind(id)
-            .fetch_optional(self.db().pool())
-            .await?;
-        match exists {
-            None => return Err(EngineError::NotFound("webhook endpoint")),
-            Some(false) => return Err(EngineError::invalid("endpoint", "this endpoint is disabled; enable it to send to it")),
-            Some(true) => {}
-        }
-        let event = model::AlertEvent {
-            kind: TEST_EVENT.into(),
-            timestamp: now,
-            data: model::AlertData {
-                account_id: account.as_str().to_owned(),
-                notification_id: None,
-                subject: "test".into(),
-                threshold: 0.0,
-                threshold_unit: "none".into(),
-                title: "Test event".into(),
-                body: "Tollgate sent this to check the endpoint: the signature verifies with its secret.".into(),
-                usage: None,
-                limit: None,
-                percent: None,
-                dashboard_url: self.dashboard_url("/settings/alerts"),
-            },
-        };
-        let mut tx = self.db().pool().begin().await?;
-        let delivery = super::outbox::enqueue(&mut tx, account, super::outbox::Target::Webhook(id), &event, now, self.first_attempt_delay()).await?;
-        tx.commit().await?;
-        self.hot.deliveries.notify_one();
-        Ok(delivery)
-    }
-
     /// The endpoint a delivery goes to, with the secrets that sign it now.
     pub(crate) async fn destination(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Destination>, EngineError> {
         type Row = (String, String, Option<String>, Option<DateTime<Utc>>, bool);
