@@ -50,6 +50,8 @@ impl Db {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        // Entries written before the audit chain existed join it, in order.
+        crate::audit::seal_unsealed(&pool).await?;
         Ok(Self { pool })
     }
 

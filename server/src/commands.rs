@@ -1,6 +1,6 @@
 //! The operator subcommands: accounts, users and keys.
 
-use crate::config::{AccountCommand, KeyCommand, UserCommand};
+use crate::config::{AccountCommand, AuditCommand, KeyCommand, UserCommand};
 use crate::open_engine;
 use anyhow::Context;
 use engine::auth::{Email, KeyName, Password};
@@ -69,6 +69,26 @@ pub async fn user(command: UserCommand) -> anyhow::Result<()> {
 }
 
 /// `tollgate key …`
+/// `tollgate audit …`.
+pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Verify { store } => {
+            let engine = open_engine(&store, EngineConfig::default()).await?;
+            let check = engine.verify_audit().await?;
+            match check.broken {
+                None => {
+                    println!("The audit log is whole: {} entries, each sealed onto the one before it.", check.entries);
+                    Ok(())
+                }
+                Some((_, problem)) => {
+                    eprintln!("The audit log is broken at {problem}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
 pub async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Create { store, service, account, name, environment } => {

@@ -161,6 +161,9 @@ pub enum Command {
     /// Operator commands for API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Operator commands for the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +211,16 @@ pub enum UserCommand {
         /// shell history and process lists.
         #[arg(long = "password-from-env", env = "TOLLGATE_USER_PASSWORD", hide_env_values = true)]
         password: Option<Secret>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit log's hash chain: exits 0 when it is whole, 1 naming the first entry
+    /// that was altered, removed or inserted.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             Command::Account(command) => server::commands::account(command).await,
             Command::User(command) => server::commands::user(command).await,
             Command::Key(command) => server::commands::key(command).await,
+            Command::Audit(command) => server::commands::audit(command).await,
         }
     });
     match outcome {
