@@ -3,6 +3,8 @@
 //! them. The account is the session's.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::api::keys::owner;
 use leptos::prelude::*;
 use model::{AlertSettings, AlertThreshold, DeliveryView, WebhookEndpoint, WebhookEndpointWithSecret};
 use serde::{Deserialize, Serialize};
@@ -62,16 +64,6 @@ pub async fn alert_page() -> Result<AlertView, AppError> {
         deliveries: state.engine.deliveries(account, None, LOG_SHOWN).await?,
         can_manage: viewer.role.allows(model::Role::Owner),
     })
-}
-
-/// The signed-in owner and their account.
-#[cfg(feature = "ssr")]
-fn owner() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::AccountId), AppError> {
-    let state = crate::state::AppState::get()?;
-    let viewer = crate::state::require_viewer()?;
-    viewer.require(model::Role::Owner)?;
-    let account = viewer.account()?.clone();
-    Ok((state, viewer, account))
 }
 
 /// Turns alert emails on or off (`email_enabled` present: on) and sets their address

@@ -14,8 +14,9 @@ pub struct KeyList {
     pub now: DateTime<Utc>,
 }
 
+/// The signed-in owner, and their account; anyone else is refused.
 #[cfg(feature = "ssr")]
-fn owner() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::AccountId), AppError> {
+pub(crate) fn owner() -> Result<(crate::state::AppState, engine::auth::Viewer, engine::AccountId), AppError> {
     let state = crate::state::AppState::get()?;
     let viewer = crate::state::require_viewer()?;
     viewer.require(model::Role::Owner)?;

@@ -1,5 +1,6 @@
 //! The overview an account sees on its dashboard and through `/users/me/usage`.
 
+use crate::accounts::access::AccountInfo;
 use crate::{AccountId, Engine, EngineError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use model::{Aggregation, LicenseView, Overview, Period, PlanView, QuotaStatus};
@@ -14,6 +15,21 @@ pub struct OverviewRead {
 }
 
 impl Engine {
+    /// A meter as the customer's pages show it: `used` of `limit` over its period, hard or
+    /// soft, when it resets, and warned from the account's lowest own threshold below the
+    /// limit while its plan has `custom_alert_thresholds`. The overview and the live
+    /// updates both build meters here.
+    pub fn quota_status(&self, info: &AccountInfo, meter: &crate::catalog::Meter, used: f64, limit: &crate::catalog::Limit, now: DateTime<Utc>) -> QuotaStatus {
+        let hard = limit.enforcement == crate::catalog::Enforcement::Hard;
+        let resets_at = crate::metering::rollups::period_end(limit.period, now);
+        let quota = QuotaStatus::new(&meter.key, &meter.name, &meter.unit, used, limit.value, limit.period).with_enforcement(hard, resets_at);
+        let own = info.alert_thresholds.get(&meter.key).filter(|_| info.has_feature(super::thresholds::ALERT_FEATURE, now));
+        match own.into_iter().flatten().map(|t| t.percent_of(limit.value)).filter(|p| *p < 100.0).reduce(f64::min) {
+            Some(lowest) => quota.with_alert_percent((lowest * 100.0).round() / 100.0),
+            None => quota,
+        }
+    }
+
     /// The account's license, plan, quotas and 7-day series, as of `now`.
     pub async fn overview(&self, account: &AccountId, now: DateTime<Utc>) -> Result<Overview, EngineError> {
         Ok(self.overview_read(account, now).await?.overview)
@@ -52,22 +68,7 @@ impl Engine {
                 Some(used) => used,
                 None => self.current_usage(account, meter, limit.period, now).await?,
             };
-            let hard = limit.enforcement == crate::catalog::Enforcement::Hard;
-            let resets_at = crate::metering::rollups::period_end(limit.period, now);
-            quotas.push(
-                QuotaStatus::new(&meter.key, &meter.name, &meter.unit, used, limit.value, limit.period).with_enforcement(hard, resets_at),
-            );
-        }
-
-        // The account's own alert thresholds apply while its plan has the feature.
-        if info.has_feature(super::thresholds::ALERT_FEATURE, now) {
-            for quota in &mut quotas {
-                // The meter turns amber at its lowest threshold below the limit.
-                let lowest = info.alert_thresholds.get(&quota.meter).into_iter().flatten().map(|t| t.percent_of(quota.limit)).filter(|p| *p < 100.0).reduce(f64::min);
-                if let Some(percent) = lowest {
-                    quota.alert_percent = (percent * 100.0).round() / 100.0;
-                }
-            }
+            quotas.push(self.quota_status(&info, meter, used, limit, now));
         }
 
         let chart_rows: Vec<(NaiveDate, f64)> = match catalog.chart_meter() {

@@ -107,21 +107,10 @@ impl Follow {
         let mut meters = Vec::with_capacity(changed.len());
         for (key, value) in changed {
             self.sent_meters.insert(key.clone(), value);
-            let Some(meter) = self.engine.catalog().meter(&key) else { continue };
-            let limit = info.as_ref().and_then(|i| i.limit(&key, at));
-            let period = limit.map_or(model::Period::Lifetime, |l| l.period);
-            let hard = limit.is_none_or(|l| l.enforcement == engine::catalog::Enforcement::Hard);
-            let mut quota = model::QuotaStatus::new(&key, &meter.name, &meter.unit, value.used, value.limit, period)
-                .with_enforcement(hard, engine::metering::rollups::period_end(period, at));
-            let custom = info
-                .as_ref()
-                .filter(|i| i.has_feature(engine::journey::thresholds::ALERT_FEATURE, at))
-                .and_then(|i| i.alert_thresholds.get(&key))
-                .into_iter()
-                .flatten();
-            if let Some(lowest) = custom.map(|t| t.percent_of(value.limit)).filter(|p| *p < 100.0).reduce(f64::min) {
-                quota = quota.with_alert_percent((lowest * 100.0).round() / 100.0);
-            }
+            let (Some(meter), Some(info)) = (self.engine.catalog().meter(&key), info.as_ref()) else { continue };
+            let Some(limit) = info.limit(&key, at) else { continue };
+            let limit = engine::catalog::Limit { value: value.limit, ..limit };
+            let quota = self.engine.quota_status(info, meter, value.used, &limit, at);
             meters.push(MeterUpdate {
                 text: quota.usage_text(),
                 percent: quota.percent,
